@@ -1,0 +1,126 @@
+"""Compare one loss on one framework/device/dtype/mode with its float64 oracle.
+
+Tolerances are derived from machine epsilon (see :func:`tolerance`): inputs are
+first rounded to the tested dtype and the oracle is evaluated on the rounded
+values, so what remains is the error of the computation itself (done in float32
+for float16/bfloat16) and one final rounding to the output dtype. An absolute
+term scaled by the magnitude of the logits admits the error that any
+floating-point evaluation of a loss at large logits makes (a logit of 1e4 is
+only known to 1e4 * eps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import imbalance_losses
+
+from . import oracles
+from .frameworks import _cotangent, dtype_name
+
+EPS = {name: float(np.finfo(name).eps) for name in ("float64", "float32", "float16")}
+EPS["bfloat16"] = 2.0**-7
+COMPUTE_DTYPE = {"float64": "float64", "float32": "float32", "float16": "float32", "bfloat16": "float32"}
+# Finite differences of the float64 oracle are accurate to about this (fourth-order
+# stencil, absolute step 1e-4: truncation ~1e-16, rounding ~eps |f| / 1e-4).
+FINITE_DIFFERENCE_RTOL = 1e-6
+
+
+def tolerance(dtype: str) -> float:
+    """Relative tolerance: 64 eps of the compute dtype plus 4 eps of the output dtype."""
+    return 64 * EPS[COMPUTE_DTYPE[dtype]] + 4 * EPS[dtype]
+
+
+@dataclass
+class Case:
+    """One loss call: the public function, its float64 NumPy inputs and options.
+
+    Options holding NumPy arrays (weights, class weights, ...) are converted to
+    the framework under test; float ones are rounded to the tested dtype too.
+    """
+
+    loss: str
+    logits: np.ndarray
+    labels: np.ndarray
+    options: dict = field(default_factory=dict)
+    grad: bool = True
+    # Functions returning (loss, state) are checked on the loss (state: see extra_outputs).
+    returns_state: bool = False
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    value_error: float  # max |actual - expected| / allowed (<= 1 passes)
+    grad_error: float | None
+    message: str = ""
+
+
+def _error_ratio(actual, expected, rtol, scale):
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        return np.inf, f"shape {actual.shape} != expected {expected.shape}"
+    if not np.all(np.isfinite(actual)):
+        return np.inf, "non-finite result"
+    allowed = rtol * (np.abs(expected) + scale)
+    ratio = float(np.max(np.abs(actual - expected) / allowed)) if actual.size else 0.0
+    return ratio, ""
+
+
+def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eager") -> Outcome:
+    """Evaluate ``case`` on ``framework`` and compare value and gradient with the oracle."""
+    loss_fn = getattr(imbalance_losses, case.loss)
+    oracle_fn = getattr(oracles, case.loss)
+    array_names = [k for k, v in case.options.items() if isinstance(v, np.ndarray)]
+    static = {k: v for k, v in case.options.items() if k not in array_names}
+
+    def convert(a):
+        return framework.asarray(a, dtype if np.asarray(a).dtype.kind == "f" else None, device)
+
+    x = convert(case.logits)
+    labels = convert(case.labels)
+    arrays = [convert(case.options[k]) for k in array_names]
+    # The oracle sees exactly the rounded inputs the framework sees.
+    x64 = framework.to_numpy(x)
+    labels64 = framework.to_numpy(labels) if np.asarray(case.labels).dtype.kind == "f" else case.labels
+    arrays64 = [framework.to_numpy(a) if case.options[k].dtype.kind == "f" else case.options[k]
+                for k, a in zip(array_names, arrays)]
+
+    def call(logits, lab, *arrs):
+        out = loss_fn(logits, lab, **static, **dict(zip(array_names, arrs)))
+        return out[0] if case.returns_state else out
+
+    def oracle(logits):
+        out = oracle_fn(logits, labels64, **static, **dict(zip(array_names, arrays64)))
+        return np.asarray(out[0] if case.returns_state else out, dtype=np.float64)
+
+    fn = framework.compile(call) if mode == "compiled" else call
+    rtol = tolerance(dtype)
+    scale = 1.0 + float(np.max(np.abs(x64), initial=0.0))
+    expected = oracle(x64)
+    want_grad = case.grad and framework.differentiable
+    if want_grad:
+        value, grad = framework.value_and_grad(fn, x, labels, *arrays)
+    else:
+        value, grad = fn(x, labels, *arrays), None
+    dtype_ok = dtype_name(value.dtype) == dtype
+    value_error, message = _error_ratio(framework.to_numpy(value), expected, rtol, scale)
+    grad_error = None
+    if want_grad:
+        cotangent = _cotangent(expected.shape)
+        expected_grad = oracles.numerical_gradient(lambda v: float(np.sum(oracle(v) * cotangent)), x64)
+        grad_scale = float(np.max(np.abs(expected_grad), initial=0.0))
+        grad_error, grad_message = _error_ratio(
+            framework.to_numpy(grad), expected_grad, max(rtol, FINITE_DIFFERENCE_RTOL), grad_scale + 1e-300
+        )
+        message = message or (grad_message and "gradient: " + grad_message)
+    if not dtype_ok:
+        message = message or f"output dtype {value.dtype}, expected {dtype}"
+    ok = dtype_ok and value_error <= 1 and (grad_error is None or grad_error <= 1)
+    if not ok and not message:
+        message = f"value error {value_error:.3g}x tolerance" + (
+            f", gradient error {grad_error:.3g}x tolerance" if grad_error is not None else "")
+    return Outcome(ok, value_error, grad_error, message)
