@@ -56,6 +56,8 @@ class Outcome:
     value_error: float  # max |actual - expected| / allowed (<= 1 passes)
     grad_error: float | None
     message: str = ""
+    value: np.ndarray | None = field(default=None, repr=False)
+    grad: np.ndarray | None = field(default=None, repr=False)
 
 
 def _error_ratio(actual, expected, rtol, scale):
@@ -107,20 +109,22 @@ def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eage
     else:
         value, grad = fn(x, labels, *arrays), None
     dtype_ok = dtype_name(value.dtype) == dtype
-    value_error, message = _error_ratio(framework.to_numpy(value), expected, rtol, scale)
+    dtype_message = "" if dtype_ok else f"output dtype {dtype_name(value.dtype)}, expected {dtype}"
+    value = framework.to_numpy(value)
+    grad = None if grad is None else framework.to_numpy(grad)
+    value_error, message = _error_ratio(value, expected, rtol, scale)
     grad_error = None
     if want_grad:
         cotangent = _cotangent(expected.shape)
         expected_grad = oracles.numerical_gradient(lambda v: float(np.sum(oracle(v) * cotangent)), x64)
         grad_scale = float(np.max(np.abs(expected_grad), initial=0.0))
         grad_error, grad_message = _error_ratio(
-            framework.to_numpy(grad), expected_grad, max(rtol, FINITE_DIFFERENCE_RTOL), grad_scale + 1e-300
+            grad, expected_grad, max(rtol, FINITE_DIFFERENCE_RTOL), grad_scale + 1e-300
         )
         message = message or (grad_message and "gradient: " + grad_message)
-    if not dtype_ok:
-        message = message or f"output dtype {value.dtype}, expected {dtype}"
+    message = dtype_message or message
     ok = dtype_ok and value_error <= 1 and (grad_error is None or grad_error <= 1)
     if not ok and not message:
         message = f"value error {value_error:.3g}x tolerance" + (
             f", gradient error {grad_error:.3g}x tolerance" if grad_error is not None else "")
-    return Outcome(ok, value_error, grad_error, message)
+    return Outcome(ok, value_error, grad_error, message, value, grad)

@@ -66,7 +66,7 @@ def start_call(logits, **arrays) -> tuple[LossCall, Any]:
     dtype = xp.float32 if xp.finfo(out_dtype).bits < 32 else out_dtype
     call = LossCall(backend, dtype, out_dtype, backend.adapter.device(logits))
     x = call.cast(logits)
-    check_array_values(xp, "logits", xp.isfinite(x), "finite values")
+    check_array_values(xp, "logits", lambda: xp.isfinite(x), "finite values")
     return call, x
 
 
@@ -87,7 +87,7 @@ def element_weights(call: LossCall, weights, loss_shape):
         raise invalid_argument("weights", "an array broadcastable to the unreduced loss", weights)
     w = call.asarray(weights)
     check_broadcastable("weights", w.shape, loss_shape, "the unreduced loss of shape")
-    check_array_values(call.xp, "weights", w >= 0, "non-negative values")
+    check_array_values(call.xp, "weights", lambda: w >= 0, "non-negative values")
     return w
 
 
@@ -176,5 +176,5 @@ def binary_targets(call: LossCall, targets, shape, *, name="targets"):
     xp = call.xp
     check_shape(name, targets.shape, shape, "the shape of `logits`,")
     y = call.asarray(targets)
-    check_array_values(xp, name, (y >= 0) & (y <= 1), "values in [0, 1]")
+    check_array_values(xp, name, lambda: (y >= 0) & (y <= 1), "values in [0, 1]")
     return y

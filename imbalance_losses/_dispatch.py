@@ -11,8 +11,6 @@ the built-in host adapter.
 
 from __future__ import annotations
 
-import functools
-import importlib
 import numbers
 import sys
 from dataclasses import dataclass
@@ -21,12 +19,29 @@ from typing import Any
 from . import _compat
 from ._validation import format_value
 
-# Framework name -> the adapter package that serves it (installed from backends/).
-ADAPTER_MODULES = {
-    "torch": "imbalance_losses_torch._adapter",
-    "jax": "imbalance_losses_jax._adapter",
-    "tensorflow": "imbalance_losses_tf._adapter",
-}
+
+def _torch_adapter():
+    from imbalance_losses_torch import _adapter
+
+    return _adapter
+
+
+def _jax_adapter():
+    from imbalance_losses_jax import _adapter
+
+    return _adapter
+
+
+def _tensorflow_adapter():
+    from imbalance_losses_tf import _adapter
+
+    return _adapter
+
+
+# Plain import statements rather than importlib: torch.compile traces them
+# (it refuses importlib.import_module), so a compiled loss has no graph break.
+_ADAPTER_LOADERS = {"torch": _torch_adapter, "jax": _jax_adapter, "tensorflow": _tensorflow_adapter}
+_ADAPTER_PACKAGES = {"torch": "imbalance_losses_torch", "jax": "imbalance_losses_jax", "tensorflow": "imbalance_losses_tf"}
 
 
 class _HostAdapter:
@@ -77,16 +92,15 @@ def framework_of(x) -> str:
     raise TypeError(msg)
 
 
-@functools.cache
 def adapter_for(framework: str):
     """The adapter module of ``framework`` (imported on first use)."""
-    module_name = ADAPTER_MODULES.get(framework)
-    if module_name is None:
+    loader = _ADAPTER_LOADERS.get(framework)
+    if loader is None:
         return _HostAdapter
     try:
-        return importlib.import_module(module_name)
+        return loader()
     except ImportError as error:  # e.g. a vendored core without its adapter
-        package = module_name.split(".")[0]
+        package = _ADAPTER_PACKAGES[framework]
         msg = (
             f"imbalance_losses needs its {framework} adapter `{package}` for {framework} arrays, "
             f"and it could not be imported ({error}). Install imbalance-losses, or when vendoring "
@@ -95,13 +109,14 @@ def adapter_for(framework: str):
         raise ImportError(msg) from error
 
 
-def resolve_backend(**arrays) -> Backend:
-    """The backend for the named arrays of one call (``None`` entries are skipped).
+def resolve_backend(logits, **arrays) -> Backend:
+    """The backend of ``logits``, checked against the other named arrays of the call.
 
-    Raises ``TypeError`` when the arrays come from different frameworks and
-    ``ValueError`` when they live on different devices, naming both arguments.
+    Options given as Python values (None, numbers, sequences) are skipped. Raises
+    ``TypeError`` when the arrays come from different frameworks and ``ValueError``
+    when they live on different devices, naming both arguments.
     """
-    named = [(name, x) for name, x in arrays.items() if not _is_python_value(x)]
+    named = [("logits", logits)] + [(name, x) for name, x in arrays.items() if not _is_python_value(x)]
     first_name, first = named[0]
     framework = framework_of(first)
     for name, x in named[1:]:

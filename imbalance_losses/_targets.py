@@ -51,13 +51,13 @@ class ClassTargets:
                     f"Received: labels.shape={tuple(labels.shape)}"
                 )
                 raise ValueError(msg)
-            in_range = (labels >= 0) & (labels < self.num_classes)
+            given = labels
             if ignore_index is not None:
                 self.valid = labels != ignore_index
-                in_range = in_range | ~self.valid
                 labels = xp.where(self.valid, labels, xp.zeros_like(labels))
             check_array_values(
-                xp, "labels", in_range,
+                xp, "labels",
+                lambda: ((given >= 0) & (given < self.num_classes)) | (given == ignore_index if ignore_index is not None else False),
                 f"class indices in [0, {self.num_classes})" + ("" if ignore_index is None else f" or ignore_index={ignore_index}"),
             )
             self.labels = labels
@@ -72,7 +72,7 @@ class ClassTargets:
                 )
                 raise ValueError(msg)
             dense = class_axis_last(call, call.cast(labels), axis, "labels")
-            check_array_values(xp, "labels", (dense >= 0) & (dense <= 1), "target probabilities in [0, 1]")
+            check_array_values(xp, "labels", lambda: (dense >= 0) & (dense <= 1), "target probabilities in [0, 1]")
             self.labels = None
             self.dense = dense
         else:

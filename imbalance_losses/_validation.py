@@ -10,17 +10,15 @@ the environment variable ``IMBALANCE_LOSSES_CHECK_VALUES=1``.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import math
 import numbers
 import os
 
 __all__ = ["check_values", "value_checks_enabled"]
 
-_VALUE_CHECKS = contextvars.ContextVar(
-    "imbalance_losses_value_checks",
-    default=os.environ.get("IMBALANCE_LOSSES_CHECK_VALUES", "0").lower() in {"1", "true", "yes"},
-)
+# A plain module global (not a ContextVar): torch.compile can read it and guards
+# on it, so switching checks on recompiles instead of breaking the graph.
+_value_checks = {"enabled": os.environ.get("IMBALANCE_LOSSES_CHECK_VALUES", "0").lower() in {"1", "true", "yes"}}
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -122,22 +120,27 @@ def check_values(enabled: bool = True):
     ...
     ValueError: Invalid values in argument `targets`. Expected values in [0, 1]. Received: 1 of 2 values outside.
     """
-    token = _VALUE_CHECKS.set(enabled)
+    previous = _value_checks["enabled"]
+    _value_checks["enabled"] = bool(enabled)
     try:
         yield
     finally:
-        _VALUE_CHECKS.reset(token)
+        _value_checks["enabled"] = previous
 
 
 def value_checks_enabled() -> bool:
     """Whether value checks are on (see :func:`check_values`)."""
-    return _VALUE_CHECKS.get()
+    return _value_checks["enabled"]
 
 
-def check_array_values(xp, name, ok, expected) -> None:
-    """Raise if any entry of the boolean array ``ok`` is false (only when value checks are on)."""
+def check_array_values(xp, name, valid, expected) -> None:
+    """When value checks are on, raise if any entry of the boolean array ``valid()`` is false.
+
+    ``valid`` is a function so that nothing is computed while checks are off.
+    """
     if not value_checks_enabled():
         return
+    ok = valid()
     bad = int(xp.sum(xp.astype(~ok, xp.int32)))
     if bad:
         total = math.prod(ok.shape)
