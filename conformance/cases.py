@@ -44,19 +44,25 @@ def _classes(rng, shape, axis=-1, ignore=None, dense=None):
     return logits, labels
 
 
-def _sigmoid_cases(loss, option_sets):
+SIGMOID_SHAPES = (("1d", (12,)), ("NC", (6, NUM_CLASSES)), ("NCHW", (2, 3, 2, 2)))
+
+
+def _sigmoid_cases(loss, option_sets, *, returns_state=False, shapes=SIGMOID_SHAPES, extreme=True):
     for name, options in option_sets.items():
-        for shape_name, shape in (("1d", (12,)), ("NC", (6, NUM_CLASSES)), ("NCHW", (2, 3, 2, 2))):
+        for shape_name, shape in shapes:
             group = f"{loss}/{name}/{shape_name}"
             rng = _rng(group)
             opts = {k: (v(rng, shape) if callable(v) else v) for k, v in options.items()}
-            yield group, Case(loss, *_binary(rng, shape, soft=name.startswith("soft")), opts)
-    group = f"{loss}/extreme"
-    targets = (np.arange(EXTREME.size).reshape(EXTREME.shape) % 2).astype(np.float64)
-    yield group, Case(loss, EXTREME, targets, {"reduction": "none"})
+            case = Case(loss, *_binary(rng, shape, soft=name.startswith("soft")), opts, returns_state=returns_state)
+            yield group, case
+    if extreme:
+        group = f"{loss}/extreme"
+        targets = (np.arange(EXTREME.size).reshape(EXTREME.shape) % 2).astype(np.float64)
+        options = {} if loss.startswith(("dice", "ghm")) else {"reduction": "none"}
+        yield group, Case(loss, EXTREME, targets, options, returns_state=returns_state)
 
 
-def _softmax_cases(loss, option_sets):
+def _softmax_cases(loss, option_sets, extreme=True):
     for name, options in option_sets.items():
         dense = "soft" if "soft" in name else "one_hot" if "one_hot" in name else None
         ignore = options.get("ignore_index")
@@ -67,8 +73,9 @@ def _softmax_cases(loss, option_sets):
             if axis != -1:
                 opts["axis"] = axis
             yield group, Case(loss, *_classes(rng, shape, axis, ignore=ignore, dense=dense), opts)
-    group = f"{loss}/extreme"
-    yield group, Case(loss, EXTREME, np.array([0, 1, 2]), {"reduction": "none"})
+    if extreme:
+        group = f"{loss}/extreme"
+        yield group, Case(loss, EXTREME, np.array([0, 1, 2]), {"reduction": "none"} if "dice" not in loss else {})
 
 
 def _element_weights_binary(rng, shape):
@@ -107,12 +114,103 @@ SOFTMAX_FOCAL = {
 }
 
 
+HARD_TRUNCATED = {
+    "default": {},
+    "margin_0.6_weights": {"margin": 0.6, "weights": _element_weights_binary},
+    "soft_none": {"reduction": "none"},
+}
+SOFT_TRUNCATED = {
+    "default": {},
+    "k_4_sum": {"k": 4.0, "reduction": "sum"},
+    "soft_none": {"reduction": "none", "k": 0.5},
+}
+SOFT_TRUNCATED_SOFTMAX = {
+    "default": {},
+    "k_2_smoothing_ignore": {"k": 2.0, "label_smoothing": 0.1, "ignore_index": -100},
+    "soft_none": {"reduction": "none"},
+}
+
+
+def _ghm_state(rng, shape):
+    return rng.random(10) * 5
+
+
+GHM_C = {
+    "default": {},
+    "bins_30_momentum": {"bins": 30, "momentum": 0.75},
+    "momentum_state": {"momentum": 0.7, "state": _ghm_state},
+    "bias_correction": {"momentum": 0.9, "bias_correction": True},
+    "weights_invalid": {"weights": lambda rng, shape: (rng.random(shape) < 0.7) * rng.random(shape) * 2},
+    "soft_none": {"reduction": "none"},
+}
+GHM_R = {
+    "soft_default": {},
+    "soft_momentum_state": {"momentum": 0.7, "state": _ghm_state, "mu": 0.1},
+    "soft_weights_sum": {"weights": lambda rng, shape: (rng.random(shape) < 0.7) * 1.0, "reduction": "sum"},
+}
+DICE = {
+    "default": {},
+    "alpha_square": {"alpha": 0.1, "square_denominator": True, "smooth": 1e-4},
+    "weights": {"weights": _element_weights_binary},
+    "per_sample_none": {"per_sample": True, "reduction": "none", "alpha": 0.5},
+    "soft_per_sample_weights": {"per_sample": True, "weights": _element_weights_binary},
+    "ignore_empty": {"ignore_empty": True},
+}
+SOFTMAX_DICE = {
+    "default": {},
+    "alpha_square_none": {"alpha": 0.2, "square_denominator": True, "reduction": "none"},
+    "ignore_empty_ignore_index": {"ignore_empty": True, "ignore_index": -100, "reduction": "none"},
+    "per_sample_weights": {"per_sample": True, "weights": _element_weights_classes},
+    "soft_per_sample_none": {"per_sample": True, "reduction": "none", "alpha": 0.1},
+}
+PRIOR = np.array([500.0, 200.0, 50.0, 10.0, 1.0])
+LOGIT_ADJUSTED = {
+    "default": {"prior": PRIOR},
+    "tau_smoothing_class_weights": {"prior": PRIOR / PRIOR.sum(), "tau": 1.5, "label_smoothing": 0.1,
+                                    "class_weights": CLASS_WEIGHTS},
+    "ignore_index_none": {"prior": PRIOR, "ignore_index": -100, "reduction": "none"},
+    "soft": {"prior": PRIOR, "tau": 0.5},
+}
+MULTILABEL = {
+    "default": {},
+    "weights_none": {"weights": lambda rng, shape: rng.random(shape[:-1]), "reduction": "none"},
+    "soft": {},
+}
+
+
+def _sparse_cases():
+    loss = "sparse_multilabel_categorical_crossentropy"
+    for name, options, shape in (
+        ("default", {}, (6, 8)),
+        ("mask_zero_none", {"mask_zero": True, "reduction": "none"}, (6, 8)),
+        ("batched_weights", {"weights": np.linspace(0, 1, 6).reshape(2, 3)}, (2, 3, 8)),
+    ):
+        group = f"{loss}/{name}"
+        rng = _rng(group)
+        logits = rng.normal(size=shape) * 3
+        indices = rng.integers(0 if options.get("mask_zero") else 1, shape[-1], size=shape[:-1] + (3,))
+        yield group, Case(loss, logits, indices, options)
+    group = f"{loss}/extreme"
+    yield group, Case(loss, EXTREME, np.array([[1, 3], [0, 2], [2, 4]]), {"reduction": "none"})
+
+
 def case_grid():
     """All ``(group, Case)`` pairs, in report order."""
     yield from _sigmoid_cases("sigmoid_cross_entropy", SIGMOID_CE)
     yield from _sigmoid_cases("sigmoid_focal_loss", SIGMOID_FOCAL)
     yield from _softmax_cases("softmax_cross_entropy", SOFTMAX_CE)
     yield from _softmax_cases("softmax_focal_loss", SOFTMAX_FOCAL)
+    yield from _sigmoid_cases("hard_truncated_loss", HARD_TRUNCATED)
+    yield from _sigmoid_cases("soft_truncated_loss", SOFT_TRUNCATED)
+    yield from _softmax_cases("soft_truncated_softmax_loss", SOFT_TRUNCATED_SOFTMAX)
+    yield from _sigmoid_cases("ghm_c_loss", GHM_C, returns_state=True)
+    yield from _sigmoid_cases("ghm_r_loss", GHM_R, returns_state=True, extreme=False)
+    yield from _sigmoid_cases("dice_loss", DICE)
+    yield from _softmax_cases("softmax_dice_loss", SOFTMAX_DICE)
+    yield from _softmax_cases("logit_adjusted_cross_entropy", LOGIT_ADJUSTED, extreme=False)
+    yield from _sigmoid_cases("multilabel_categorical_crossentropy", MULTILABEL,
+                              shapes=(("NC", (6, 8)), ("NHC", (2, 3, 8))))
+    yield from _sparse_cases()
 
 
 def representative_cases():

@@ -5,18 +5,38 @@ other array API library) and return arrays of the input's framework, device and
 dtype. Importing this package imports no framework.
 """
 
+from ._class_weights import class_prior, class_weights, sampling_weights
+from ._dice import dice_loss, softmax_dice_loss
+from ._ghm import ghm_c_loss, ghm_r_loss
+from ._logit_adjust import adjust_logits, logit_adjusted_cross_entropy
+from ._multilabel import multilabel_categorical_crossentropy, sparse_multilabel_categorical_crossentropy
 from ._sigmoid import sigmoid_cross_entropy, sigmoid_focal_loss
 from ._softmax import softmax_cross_entropy, softmax_focal_loss
+from ._truncated import hard_truncated_loss, soft_truncated_loss, soft_truncated_softmax_loss
 from ._validation import check_values, value_checks_enabled
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "adjust_logits",
     "check_values",
+    "class_prior",
+    "class_weights",
+    "dice_loss",
+    "ghm_c_loss",
+    "ghm_r_loss",
+    "hard_truncated_loss",
+    "logit_adjusted_cross_entropy",
+    "multilabel_categorical_crossentropy",
+    "sampling_weights",
     "sigmoid_cross_entropy",
     "sigmoid_focal_loss",
+    "soft_truncated_loss",
+    "soft_truncated_softmax_loss",
     "softmax_cross_entropy",
+    "softmax_dice_loss",
     "softmax_focal_loss",
+    "sparse_multilabel_categorical_crossentropy",
     "value_checks_enabled",
 ]

@@ -57,10 +57,11 @@ def finish_softmax_loss(call: LossCall, targets: ClassTargets, loss, *, weights,
     return reduce_loss(call, loss, w, reduction, norm_weights=norm)
 
 
-def log_one_minus_softmax(call: LossCall, z, log_z, targets: ClassTargets):
-    """``log(1 - softmax(z)_c)`` at the selected classes, accurate as ``p_c -> 1``.
+def log_one_minus_softmax(call: LossCall, z, log_z, class_ids, z_selected):
+    """``log(1 - softmax(z)_c)`` for the classes ``class_ids`` (with logits ``z_selected``).
 
-    For row-shifted logits ``z`` (maximum 0, partition ``log_z``): a class that is
+    Accurate as ``p_c -> 1``: for row-shifted logits ``z`` (maximum 0, partition
+    ``log_z``), a class that is
     not the row's first maximum has ``p_c <= 1/2``, where ``log1p(-p_c)`` is exact
     and its gradient has no cancellation. For the first maximum ``p_c`` may round
     to 1, so ``1 - p_c = sum_{j != c} e^{z_j} / sum_j e^{z_j}`` is summed in log
@@ -68,13 +69,13 @@ def log_one_minus_softmax(call: LossCall, z, log_z, targets: ClassTargets):
     """
     xp = call.xp
     first_max = xp.argmax(z, axis=-1, keepdims=True)
-    is_first_max = targets.class_ids == first_max
-    all_ids = xp.arange(targets.num_classes, device=call.device)
+    is_first_max = class_ids == first_max
+    all_ids = xp.arange(z.shape[-1], device=call.device)
     rest = xp.where(all_ids == first_max, xp.asarray(-xp.inf, dtype=z.dtype, device=call.device), z)
     log_rest = logsumexp(call, rest, keepdims=True) - log_z
     # On the first maximum's entries the other branch is replaced by 0 before the
     # log1p, so no log(0) is differentiated there.
-    p = xp.where(is_first_max, xp.zeros_like(log_z), xp.exp(targets.select(z) - log_z))
+    p = xp.where(is_first_max, xp.zeros_like(log_z), xp.exp(z_selected - log_z))
     return xp.where(is_first_max, log_rest, xp.log1p(-p))
 
 
@@ -202,9 +203,11 @@ def softmax_focal_loss(
         weights=weights, alpha=alpha,
     )
     log_z = log_partition(call.xp, x)
-    integrand = log_z - targets.select(x)
+    x_selected = targets.select(x)
+    integrand = log_z - x_selected
     if gamma:
-        integrand = integrand * call.xp.exp(gamma * log_one_minus_softmax(call, x, log_z, targets))
+        log_q = log_one_minus_softmax(call, x, log_z, targets.class_ids, x_selected)
+        integrand = integrand * call.xp.exp(gamma * log_q)
     if isinstance(alpha, (int, float)):
         integrand = integrand * check_number("alpha", alpha, low=0)
     elif alpha is not None:

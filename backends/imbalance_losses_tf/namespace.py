@@ -217,3 +217,7 @@ sign = tf.sign
 isfinite = tf.math.is_finite
 isnan = tf.math.is_nan
 logical_not = tf.logical_not
+
+
+def full_like(x, /, fill_value, *, dtype=None, device=None):
+    return tf.fill(tf.shape(x), tf.constant(fill_value, dtype=dtype or x.dtype))

@@ -1,0 +1,151 @@
+"""Class priors, class weights and per-sample sampling weights from label counts.
+
+These helpers take counts (or labels) rather than logits and carry no gradient.
+Arrays come back in the namespace and on the device of their input; Python
+sequences are read with NumPy (float64).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._common import LossCall, safe_divide
+from ._dispatch import resolve_backend
+from ._validation import check_array_values, check_choice, check_integer, check_number, invalid_argument
+
+__all__ = ["class_prior", "class_weights", "sampling_weights"]
+
+METHODS = ("inverse", "inverse_sqrt", "effective_number", "balanced")
+
+
+def _host_array(name, value):
+    if isinstance(value, (list, tuple)):
+        try:
+            import numpy as np
+        except ImportError as error:  # pragma: no cover - numpy is in every test environment
+            raise TypeError(f"`{name}` given as a Python sequence needs NumPy; pass an array instead.") from error
+        return np.asarray(value)
+    return value
+
+
+def _float_dtype(backend, dtype):
+    """Floating input keeps its dtype; integers become float64 on NumPy-like
+    libraries and float32 on the autodiff frameworks (their default float)."""
+    xp = backend.xp
+    if xp.isdtype(dtype, "real floating"):
+        return dtype
+    return xp.float32 if backend.framework in {"torch", "jax", "tensorflow"} else xp.float64
+
+
+def _counts_call(name, counts):
+    counts = _host_array(name, counts)
+    backend = resolve_backend(counts)
+    dtype = _float_dtype(backend, counts.dtype)
+    call = LossCall(backend, dtype, dtype, backend.adapter.device(counts))
+    c = call.asarray(counts)
+    if c.ndim != 1:
+        raise invalid_argument(name, "a 1-D array of one value per class", f"array of shape {tuple(c.shape)}")
+    check_array_values(backend.xp, name, lambda: c >= 0, "non-negative values")
+    return call, c
+
+
+def class_prior(counts):
+    r"""The class prior :math:`\pi_c = n_c / \sum_k n_k` from counts (or unnormalised probabilities).
+
+    Parameters
+    ----------
+    counts : array or sequence of shape ``(C,)``, non-negative
+
+    Returns
+    -------
+    array of shape ``(C,)``, floating, summing to 1 (all zeros if every count is 0).
+    """
+    call, c = _counts_call("counts", counts)
+    return safe_divide(call.xp, c, call.xp.sum(c))
+
+
+def class_weights(counts, *, method="inverse", beta=0.999):
+    r"""Per-class loss weights from class counts, normalised to sum to :math:`C`.
+
+    =====================  ==========================================================
+    ``method``             weight before normalisation
+    =====================  ==========================================================
+    ``"inverse"``          :math:`1 / n_c`
+    ``"inverse_sqrt"``     :math:`1 / \sqrt{n_c}`
+    ``"effective_number"`` :math:`(1 - \beta) / (1 - \beta^{n_c})` (Cui et al. 2019)
+    ``"balanced"``         :math:`N / (C\, n_c)` (scikit-learn); the ratios of ``"inverse"``
+    =====================  ==========================================================
+
+    Every method is normalised so that the weights sum to :math:`C` (as in the
+    class-balanced loss). A class with zero count gets weight 0 and the others
+    share the sum :math:`C`. Count over the whole training set, not per batch.
+
+    Parameters
+    ----------
+    counts : array or sequence of shape ``(C,)``, non-negative
+    method : str, default="inverse"
+    beta : float in [0, 1), default=0.999
+        Only for ``"effective_number"``: 0 gives uniform weights, values near 1
+        approach ``"inverse"``. The paper uses 0.9999 for long-tailed CIFAR.
+
+    Returns
+    -------
+    array of shape ``(C,)``
+
+    References
+    ----------
+    Cui et al., `Class-Balanced Loss Based on Effective Number of Samples
+    <https://arxiv.org/abs/1901.05555>`_, CVPR 2019.
+    """
+    check_choice("method", method, METHODS)
+    beta = check_number("beta", beta, low=0, high=1, high_open=True)
+    call, c = _counts_call("counts", counts)
+    xp = call.xp
+    present = c > 0
+    safe = xp.where(present, c, xp.ones_like(c))
+    if method in ("inverse", "balanced"):
+        raw = 1 / safe
+    elif method == "inverse_sqrt":
+        raw = 1 / xp.sqrt(safe)
+    elif beta == 0:
+        raw = xp.ones_like(safe)
+    else:
+        # (1 - beta) / (1 - beta^n) through expm1, exact for beta near 1.
+        log_beta = math.log(beta)
+        raw = -math.expm1(log_beta) / -xp.expm1(log_beta * safe)
+    raw = xp.where(present, raw, xp.zeros_like(raw))
+    return safe_divide(xp, raw * c.shape[0], xp.sum(raw))
+
+
+def sampling_weights(labels, num_classes, *, power=1.0):
+    r"""Per-sample weights for a weighted sampler: :math:`w_i \propto n_{y_i}^{-p}`, mean 1.
+
+    Over-samples rare classes without copying data, e.g.
+    ``torch.utils.data.WeightedRandomSampler(sampling_weights(labels, C), N)``.
+    ``power=1`` balances the classes in expectation, ``power=0.5`` is square-root
+    sampling, ``power=0`` uniform.
+
+    Parameters
+    ----------
+    labels : integer array or sequence of shape ``(N,)``
+    num_classes : int
+    power : float >= 0, default=1.0
+
+    Returns
+    -------
+    array of shape ``(N,)``, floating, with mean 1.
+    """
+    num_classes = check_integer("num_classes", num_classes, low=1)
+    power = check_number("power", power, low=0)
+    labels = _host_array("labels", labels)
+    backend = resolve_backend(labels)
+    xp = backend.xp
+    if not xp.isdtype(labels.dtype, "integral") or labels.ndim != 1:
+        raise invalid_argument("labels", "a 1-D array of integer class indices", f"array of shape {tuple(labels.shape)} and dtype {labels.dtype}")
+    check_array_values(xp, "labels", lambda: (labels >= 0) & (labels < num_classes), f"class indices in [0, {num_classes})")
+    dtype = _float_dtype(backend, labels.dtype)
+    ids = xp.arange(num_classes, device=backend.adapter.device(labels))
+    counts = xp.sum(xp.astype(labels[:, None] == ids, dtype), axis=0)
+    per_sample = xp.take(counts, labels, axis=0)
+    raw = xp.exp(-power * xp.log(per_sample))
+    return raw / xp.mean(raw) if labels.shape[0] else raw

@@ -1,0 +1,177 @@
+"""Self-adjusting Dice loss (Li et al. 2020), sigmoid and softmax forms.
+
+Dice compares a soft prediction ``q`` with the targets ``y`` through
+``1 - (2 sum q y + s) / (sum q + sum y + s)``. The self-adjusting variant uses
+``q = (1 - p)^alpha p``, which down-weights easy examples much like focal loss.
+"""
+
+from __future__ import annotations
+
+from ._common import combine_weights, element_weights, log_sigmoid, reduce_loss, safe_divide
+from ._sigmoid import start_sigmoid_call
+from ._softmax import log_one_minus_softmax, log_partition, start_softmax_call
+from ._validation import check_number, invalid_argument
+
+__all__ = ["dice_loss", "softmax_dice_loss"]
+
+
+def _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty):
+    alpha = check_number("alpha", alpha, low=0)
+    smooth = check_number("smooth", smooth, low=0)
+    for name, value in (("square_denominator", square_denominator), ("per_sample", per_sample), ("ignore_empty", ignore_empty)):
+        if not isinstance(value, bool):
+            raise invalid_argument(name, "True or False", value)
+    return alpha, smooth
+
+
+def dice_coefficient_loss(xp, q, y, smooth, square_denominator, axis=None):
+    """``1 - (2 sum q y + s) / (sum q + sum y + s)`` over ``axis`` (elementwise for ``axis=()``).
+
+    A zero denominator (``smooth=0`` and nothing predicted or present) means
+    perfect agreement: loss 0, not NaN.
+    """
+    def total(v):
+        return v if axis == () else xp.sum(v, axis=axis)
+
+    numerator = 2 * total(q * y) + smooth
+    denominator = (total(q * q) + total(y * y) if square_denominator else total(q) + total(y)) + smooth
+    return 1 - xp.where(denominator > 0, safe_divide(xp, numerator, denominator), xp.ones_like(denominator))
+
+
+def _self_adjusted(xp, log_p, log_one_minus_p, alpha):
+    """``q = (1 - p)^alpha p`` from log-probabilities."""
+    return xp.exp(alpha * log_one_minus_p + log_p) if alpha else xp.exp(log_p)
+
+
+def dice_loss(
+    logits,
+    targets,
+    *,
+    alpha=0.0,
+    smooth=1.0,
+    square_denominator=False,
+    per_sample=False,
+    ignore_empty=False,
+    weights=None,
+    reduction="mean",
+):
+    r"""Self-adjusting Dice loss on sigmoid probabilities (binary and multi-label).
+
+    .. math::
+
+        q = (1 - p)^\alpha p,\quad p = \sigma(x),\qquad
+        \mathcal{L} = 1 - \frac{2\sum_i \tilde q_i \tilde y_i + s}{\sum_i \tilde q_i + \sum_i \tilde y_i + s}
+
+    with :math:`\tilde q = w q`, :math:`\tilde y = w y` (``weights`` multiply both)
+    and squares :math:`\tilde q^2, \tilde y^2` in the denominator with
+    ``square_denominator``. By default every element is one binary decision and
+    all elements are pooled into one set-level Dice (a scalar for every
+    ``reduction``). ``per_sample=True`` gives the per-element form
+    :math:`1 - \frac{2qy + s}{q + y + s}`, then ``weights`` and ``reduction`` as usual.
+
+    Parameters
+    ----------
+    logits : array of any shape
+    targets : array of the shape of ``logits``, values in [0, 1]
+    alpha : float >= 0, default=0.0
+        The self-adjusting exponent; the authors tune it in {0.1, 0.01, 0.001}.
+    smooth : float >= 0, default=1.0
+        :math:`s`, added to numerator and denominator.
+    square_denominator : bool, default=False
+    per_sample : bool, default=False
+    ignore_empty : bool, default=False
+        Pooled form: a set without any positive target gives loss 0.
+    weights : array broadcastable to ``logits``, default=None
+    reduction : {"mean", "sum", "none"}, default="mean"
+        Only for ``per_sample=True``.
+
+    References
+    ----------
+    Li et al., `Dice Loss for Data-imbalanced NLP Tasks <https://arxiv.org/abs/1911.02855>`_, ACL 2020.
+    """
+    alpha, smooth = _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty)
+    call, x, y = start_sigmoid_call(logits, targets, weights=weights)
+    xp = call.xp
+    q = _self_adjusted(xp, log_sigmoid(xp, x), log_sigmoid(xp, -x), alpha)
+    w = element_weights(call, weights, x.shape)
+    if per_sample:
+        loss = dice_coefficient_loss(xp, q, y, smooth, square_denominator, axis=())
+        return reduce_loss(call, loss, w, reduction)
+    if w is not None:
+        q, y = q * w, y * w
+    loss = dice_coefficient_loss(xp, q, y, smooth, square_denominator)
+    if ignore_empty:
+        loss = xp.where(xp.sum(y) > 0, loss, xp.zeros_like(loss))
+    return call.finish(loss)
+
+
+def softmax_dice_loss(
+    logits,
+    labels,
+    *,
+    alpha=0.0,
+    smooth=1.0,
+    square_denominator=False,
+    per_sample=False,
+    ignore_empty=False,
+    ignore_index=None,
+    axis=-1,
+    weights=None,
+    reduction="mean",
+):
+    r"""Self-adjusting Dice loss on softmax probabilities, per class, averaged over classes.
+
+    .. math::
+
+        q_{ic} = (1 - p_{ic})^\alpha p_{ic},\qquad
+        \mathcal{L}_c = 1 - \frac{2\sum_i \tilde q_{ic} \tilde t_{ic} + s}{\sum_i \tilde q_{ic} + \sum_i \tilde t_{ic} + s}
+
+    with one-hot (or given dense) targets :math:`t`, :math:`\tilde q = w q`,
+    :math:`\tilde t = w t` (ignored elements have :math:`w = 0`). By default each
+    class is one Dice pooled over all elements and ``reduction`` acts over the
+    classes (``"none"`` returns shape ``(C,)``); ``ignore_empty`` drops classes
+    without positive targets from that average (shown as 0 with ``"none"``).
+    ``per_sample=True`` gives each element the per-class Dice
+    :math:`1 - \frac{2qt + s}{q + t + s}` averaged over classes, then ``weights``
+    and ``reduction`` over elements. :math:`\log(1 - p)` is computed accurately
+    (as in :func:`softmax_focal_loss`).
+
+    Parameters
+    ----------
+    logits : array, shape ``(..., C, ...)``
+    labels : integer class indices or floating one-hot/soft targets
+    alpha, smooth, square_denominator, per_sample, ignore_empty
+        As in :func:`dice_loss`.
+    ignore_index : int, default=None
+    axis : int, default=-1
+    weights : array broadcastable to the elements (``logits`` without ``axis``), default=None
+    reduction : {"mean", "sum", "none"}, default="mean"
+
+    References
+    ----------
+    Li et al., `Dice Loss for Data-imbalanced NLP Tasks <https://arxiv.org/abs/1911.02855>`_, ACL 2020.
+    """
+    alpha, smooth = _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty)
+    call, z, targets = start_softmax_call(
+        logits, labels, axis=axis, label_smoothing=0.0, ignore_index=ignore_index, weights=weights
+    )
+    xp = call.xp
+    log_z = log_partition(xp, z)
+    ids = xp.arange(targets.num_classes, device=call.device)
+    log_p = z - log_z
+    log_one_minus_p = log_one_minus_softmax(call, z, log_z, ids, z) if alpha else None
+    q = _self_adjusted(xp, log_p, log_one_minus_p, alpha)
+    t = targets.one_hot()
+    w = combine_weights(element_weights(call, weights, targets.element_shape), targets.valid_weight())
+    if per_sample:
+        per_class = dice_coefficient_loss(xp, q, t, smooth, square_denominator, axis=())
+        return reduce_loss(call, xp.mean(per_class, axis=-1), w, reduction)
+    if w is not None:
+        q, t = q * w[..., None], t * w[..., None]
+    element_axes = tuple(range(q.ndim - 1))
+    per_class = dice_coefficient_loss(xp, q, t, smooth, square_denominator, axis=element_axes)
+    present = None
+    if ignore_empty:
+        present = xp.astype(xp.sum(t, axis=element_axes) > 0, call.dtype)
+    # Over classes: absent classes get weight 0 (dropped from the mean).
+    return reduce_loss(call, per_class, present, reduction)
