@@ -30,6 +30,10 @@ def _import_frameworks():
 
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
+        # Every case compiles the same wrapper with other options and shapes: one
+        # compiled graph per case, not a recompilation storm to guard against.
+        torch._dynamo.config.recompile_limit = 100_000
+        torch._dynamo.config.accumulated_recompile_limit = 100_000
         modules["torch"] = torch
     if importlib.util.find_spec("jax"):
         import jax
@@ -42,6 +46,7 @@ def _import_frameworks():
         import tensorflow as tf
 
         tf.config.experimental.enable_tensor_float_32_execution(False)
+        tf.get_logger().setLevel("ERROR")  # each case traces its own function on purpose
         modules["tensorflow"] = tf
     return modules
 

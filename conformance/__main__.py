@@ -1,0 +1,49 @@
+"""Command line: ``imbalance-losses conformance`` (also ``python -m conformance``).
+
+Runs the conformance grid and prints the matrix; exit status 1 if any cell
+fails, 2 if a requested device is absent or the arguments are invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .frameworks import DTYPES, FRAMEWORKS, MODES
+
+
+def _conformance_parser(parser):
+    parser.add_argument("--loss", action="append", help="only this loss (repeatable)")
+    parser.add_argument("--framework", action="append", choices=list(FRAMEWORKS), help="only this framework (repeatable)")
+    parser.add_argument("--device", action="append", choices=["cpu", "cuda"],
+                        help="only this device (repeatable); a requested GPU that is absent is an error")
+    parser.add_argument("--dtype", action="append", choices=list(DTYPES), help="only this dtype (repeatable)")
+    parser.add_argument("--mode", action="append", choices=list(MODES), help="eager and/or compiled (repeatable)")
+    parser.add_argument("--json", metavar="PATH", help="also write the full report as JSON")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "conformance":  # `imbalance-losses conformance ...`
+        argv = argv[1:]
+    parser = _conformance_parser(argparse.ArgumentParser(prog="imbalance-losses conformance", description=__doc__))
+    args = parser.parse_args(argv)
+    from .runner import MissingDeviceError, run_conformance, write_json
+
+    try:
+        report = run_conformance(losses=args.loss, frameworks=args.framework, devices=args.device,
+                                 dtypes=args.dtype, modes=args.mode, progress=not args.no_progress)
+    except (MissingDeviceError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(report.render())
+    if args.json:
+        write_json(report, args.json)
+        print(f"JSON report: {args.json}")
+    return 1 if report.failures() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

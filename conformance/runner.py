@@ -1,0 +1,204 @@
+"""Run the case grid over framework x device x dtype x mode and build the report.
+
+A column is one framework/device/dtype/mode combination; a row is one loss and
+option set (its shapes pooled). A cell passes when every case of the row passes
+in that column, fails when any fails, and is skipped, with a reason, where the
+combination does not exist (a framework not installed, a dtype the framework
+lacks, compilation for a library without a compiler).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+
+from .cases import case_grid
+from .checks import run_case
+from .frameworks import DTYPES, FRAMEWORKS, MODES, get_framework
+
+SYMBOLS = {"pass": "✓", "fail": "✗", "skip": "·"}
+
+
+class MissingDeviceError(RuntimeError):
+    """A device was requested on the command line but no framework has it."""
+
+
+@dataclass(frozen=True)
+class Column:
+    framework: str
+    device: str
+    dtype: str
+    mode: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.framework}-{self.device}-{self.dtype}-{self.mode}"
+
+
+@dataclass
+class Cell:
+    status: str  # "pass" | "fail" | "skip"
+    detail: str = ""
+    cases: list = field(default_factory=list)  # per-case results: group, status, errors
+
+
+@dataclass
+class Report:
+    rows: list
+    columns: list
+    cells: dict  # (row, column name) -> Cell
+    seconds: float = 0.0
+
+    def counts(self):
+        totals = {"pass": 0, "fail": 0, "skip": 0}
+        for cell in self.cells.values():
+            totals[cell.status] += 1
+        return totals
+
+    def failures(self):
+        return [(row, col) for (row, col), cell in self.cells.items() if cell.status == "fail"]
+
+    def to_json(self) -> dict:
+        return {
+            "columns": [asdict(c) | {"name": c.name} for c in self.columns],
+            "rows": self.rows,
+            "cells": [
+                {"row": row, "column": col, "status": cell.status, "detail": cell.detail, "cases": cell.cases}
+                for (row, col), cell in self.cells.items()
+            ],
+            "summary": self.counts(),
+            "seconds": round(self.seconds, 1),
+        }
+
+    def render(self) -> str:
+        """The matrix: one row per loss/option set, one column per framework/device/dtype/mode."""
+        codes = {c.name: f"{i + 1}" for i, c in enumerate(self.columns)}
+        width = max(len(r) for r in self.rows) if self.rows else 10
+        lines = ["Columns:"]
+        lines += [f"  {codes[c.name]:>3} {c.name}" for c in self.columns]
+        header = " " * width + " " + "".join(f"{codes[c.name]:>3}" for c in self.columns)
+        lines += ["", header]
+        for row in self.rows:
+            marks = "".join(f"{SYMBOLS[self.cells[(row, c.name)].status]:>3}" for c in self.columns)
+            lines.append(f"{row:<{width}} {marks}")
+        skipped_reasons = sorted({cell.detail for cell in self.cells.values() if cell.status == "skip"})
+        if skipped_reasons:
+            lines += ["", "Skipped (·):"] + [f"  {reason}" for reason in skipped_reasons]
+        failures = self.failures()
+        if failures:
+            lines += ["", "Failures (✗):"]
+            for row, col in failures:
+                lines.append(f"  {row} @ {col}: {self.cells[(row, col)].detail}")
+        totals = self.counts()
+        lines += ["", f"{totals['pass']} passed, {totals['fail']} failed, {totals['skip']} skipped"]
+        return "\n".join(lines)
+
+
+def _row_of(group: str) -> str:
+    """Rows pool the shapes of one loss/option set: drop a trailing shape tag."""
+    parts = group.split("/")
+    return "/".join(parts[:2])
+
+
+def select_cases(losses=None):
+    cases = list(case_grid())
+    if losses:
+        unknown = set(losses) - {case.loss for _, case in cases}
+        if unknown:
+            raise ValueError(f"Unknown loss(es): {sorted(unknown)}")
+        cases = [(g, c) for g, c in cases if c.loss in losses]
+    return cases
+
+
+def build_columns(frameworks=None, devices=None, dtypes=None, modes=None):
+    """Columns to run and columns to report as skipped (with their reason)."""
+    frameworks = list(frameworks or FRAMEWORKS)
+    dtypes = list(dtypes or DTYPES)
+    modes = list(modes or MODES)
+    run, skipped = [], []
+    seen_devices = set()
+    for name in frameworks:
+        framework = get_framework(name)
+        installed = framework.available()
+        available_devices = framework.devices() if installed else ["cpu"]
+        seen_devices.update(available_devices)
+        for device in devices or available_devices:
+            for dtype in dtypes:
+                for mode in modes:
+                    column = Column(name, device, dtype, mode)
+                    reason = None
+                    if not installed:
+                        reason = f"{name}: not installed"
+                    elif device not in available_devices:
+                        reason = f"{name}: no {device} device"
+                    elif dtype not in framework.dtypes:
+                        reason = f"{name}: no {dtype}"
+                    elif mode == "compiled" and not framework.differentiable:
+                        reason = f"{name}: no compiler (eager only)"
+                    (skipped if reason else run).append((column, reason))
+    for device in devices or []:
+        if device != "cpu" and device not in seen_devices:
+            raise MissingDeviceError(f"Requested device {device!r}, but no installed framework reports one.")
+    return run, skipped
+
+
+def run_conformance(*, losses=None, frameworks=None, devices=None, dtypes=None, modes=None, progress=True,
+                    case_runner=run_case) -> Report:
+    """Run the grid and return the report (``case_runner`` is replaceable for mutation tests)."""
+    start = time.time()
+    cases = select_cases(losses)
+    rows = list(dict.fromkeys(_row_of(g) for g, _ in cases))
+    run, skipped = build_columns(frameworks, devices, dtypes, modes)
+    columns = sorted([c for c, _ in run] + [c for c, _ in skipped],
+                     key=lambda c: (list(FRAMEWORKS).index(c.framework), c.device, DTYPES.index(c.dtype), MODES.index(c.mode)))
+    cells = {}
+    for column, reason in skipped:
+        for row in rows:
+            cells[(row, column.name)] = Cell("skip", reason)
+    bar = _progress(len(run) * len(cases), progress)
+    for column, _ in run:
+        framework = get_framework(column.framework)
+        for row in rows:
+            cells[(row, column.name)] = Cell("pass")
+        for group, case in cases:
+            cell = cells[(_row_of(group), column.name)]
+            try:
+                outcome = case_runner(framework, case, dtype=column.dtype, device=column.device, mode=column.mode)
+                ok, detail = outcome.ok, outcome.message
+                errors = {"value": outcome.value_error, "grad": outcome.grad_error}
+            except Exception as error:  # a crash is a failure of that cell, not of the run
+                ok, detail, errors = False, f"{type(error).__name__}: {error}".splitlines()[0][:300], {}
+                if progress == "debug":
+                    traceback.print_exc()
+            cell.cases.append({"case": group, "status": "pass" if ok else "fail", "detail": detail, **errors})
+            if not ok and cell.status == "pass":
+                cell.status, cell.detail = "fail", f"{group}: {detail}"
+            bar.update(1)
+    bar.close()
+    return Report(rows, columns, cells, time.time() - start)
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total, enabled):
+    if not enabled:
+        return _NoBar()
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoBar()
+    return tqdm(total=total, unit="case", file=sys.stderr, desc="conformance", dynamic_ncols=True)
+
+
+def write_json(report: Report, path: str) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(report.to_json(), handle, indent=1, default=float)

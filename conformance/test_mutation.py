@@ -1,0 +1,81 @@
+"""Planted bugs are caught: a mutation in one framework's path fails exactly its cells."""
+
+import pytest
+
+import imbalance_losses._ghm as ghm_module
+import imbalance_losses._sigmoid as sigmoid_module
+import imbalance_losses._softmax as softmax_module
+from conformance.__main__ import main
+from conformance.runner import MissingDeviceError, run_conformance
+
+FRAMEWORKS = ["numpy", "torch", "jax", "tensorflow"]
+
+
+def _is(framework, x):
+    return type(x).__module__.split(".")[0] in {"torch": ("torch",), "jax": ("jax", "jaxlib"),
+                                                 "tensorflow": ("tensorflow",)}[framework]
+
+
+def _failing(report):
+    return {col for _, col in report.failures()}
+
+
+def _run(loss):
+    return run_conformance(losses=[loss], frameworks=FRAMEWORKS, dtypes=["float64", "float32"],
+                           modes=["eager"], progress=False)
+
+
+def test_wrong_sign_in_torch_float64(monkeypatch):
+    original = sigmoid_module.binary_cross_entropy
+
+    def mutated(xp, x, y, pos_weight=None):
+        loss = original(xp, x, y, pos_weight)
+        if _is("torch", x) and str(x.dtype) == "torch.float64":
+            return loss - 2 * (1 - y) * x  # the sign of the (1 - y) x term flipped
+        return loss
+
+    monkeypatch.setattr(sigmoid_module, "binary_cross_entropy", mutated)
+    report = _run("sigmoid_cross_entropy")
+    assert _failing(report) == {"torch-cpu-float64-eager"}
+    # Every row fails in that column (the bug is in every case), and nowhere else.
+    assert {row for row, _ in report.failures()} == set(report.rows)
+
+
+def test_dropped_focal_factor_in_jax(monkeypatch):
+    def mutated(call, z, log_z, class_ids, z_selected):
+        out = original(call, z, log_z, class_ids, z_selected)
+        return out * 0 if _is("jax", z) else out  # (1 - p)^gamma dropped
+
+    original = softmax_module.log_one_minus_softmax
+    monkeypatch.setattr(softmax_module, "log_one_minus_softmax", mutated)
+    report = _run("softmax_focal_loss")
+    assert _failing(report) == {"jax-cpu-float64-eager", "jax-cpu-float32-eager"}
+
+
+def test_off_by_one_bin_in_tensorflow(monkeypatch):
+    original = ghm_module.gradient_density_weights
+
+    def mutated(call, g, valid, *, bins, **options):
+        if call.backend.framework == "tensorflow":
+            g = call.xp.clip(g + 1.0 / bins, 0.0, 1.0)  # every element one bin up
+        return original(call, g, valid, bins=bins, **options)
+
+    monkeypatch.setattr(ghm_module, "gradient_density_weights", mutated)
+    report = _run("ghm_c_loss")
+    assert _failing(report) == {"tensorflow-cpu-float64-eager", "tensorflow-cpu-float32-eager"}
+
+
+def test_clean_run_passes_and_cli_exit_status(capsys):
+    assert main(["conformance", "--loss", "softmax_cross_entropy", "--framework", "numpy", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1].endswith("skipped") and " 0 failed" in out
+
+
+def test_requested_absent_gpu_is_an_error():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(MissingDeviceError):
+        run_conformance(losses=["dice_loss"], frameworks=["torch"], devices=["cuda"], progress=False)
+    assert main(["--device", "cuda", "--framework", "torch", "--loss", "dice_loss", "--no-progress"]) == 2
