@@ -168,10 +168,9 @@ def _ghm_beta(g, valid, *, bins, momentum, state, bias_correction, last_edge):
     edges[-1] = last_edge
     tot = max(int(valid.sum()), 1)
     counts = np.array([np.sum((g >= edges[i]) & (g < edges[i + 1]) & valid) for i in range(bins)], dtype=np.float64)
-    if state is not None:
-        acc = np.array(state, dtype=np.float64)
-    else:
-        acc = counts.copy() if bias_correction else np.zeros(bins)
+    acc = np.zeros(bins) if state is None else np.array(state, dtype=np.float64)
+    if bias_correction and not np.any(acc):  # a state that has seen nothing starts from this batch
+        acc = counts.copy()
     beta = np.zeros_like(g)
     n = 0
     for i in range(bins):

@@ -144,7 +144,7 @@ def sampling_weights(labels, num_classes, *, power=1.0):
         raise invalid_argument("labels", "a 1-D array of integer class indices", f"array of shape {tuple(labels.shape)} and dtype {labels.dtype}")
     check_array_values(xp, "labels", lambda: (labels >= 0) & (labels < num_classes), f"class indices in [0, {num_classes})")
     dtype = _float_dtype(backend, labels.dtype)
-    ids = xp.arange(num_classes, device=backend.adapter.device(labels))
+    ids = xp.arange(num_classes, dtype=labels.dtype, device=backend.adapter.device(labels))
     counts = xp.sum(xp.astype(labels[:, None] == ids, dtype), axis=0)
     per_sample = xp.take(counts, labels, axis=0)
     raw = xp.exp(-power * xp.log(per_sample))

@@ -157,7 +157,7 @@ def softmax_dice_loss(
     )
     xp = call.xp
     log_z = log_partition(xp, z)
-    ids = xp.arange(targets.num_classes, device=call.device)
+    ids = xp.arange(targets.num_classes, dtype=targets.id_dtype, device=call.device)
     log_p = z - log_z
     log_one_minus_p = log_one_minus_softmax(call, z, log_z, ids, z) if alpha else None
     q = _self_adjusted(xp, log_p, log_one_minus_p, alpha)

@@ -35,8 +35,8 @@ def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state,
     """
     xp = call.xp
     g = call.stop_gradient(g)
-    bin_index = xp.astype(xp.clip(xp.floor(g * bins), 0, bins - 1), xp.int64)
-    ids = xp.arange(bins, device=call.device)
+    bin_index = xp.astype(xp.clip(xp.floor(g * bins), 0, bins - 1), xp.int32)
+    ids = xp.arange(bins, dtype=xp.int32, device=call.device)
     in_bin = bin_index[..., None] == ids
     if valid is not None:
         in_bin = in_bin & valid[..., None]
@@ -46,10 +46,14 @@ def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state,
     tot = xp.where(tot > 0, tot, xp.ones_like(tot))
     if momentum > 0:
         if state is None:
-            state = counts if bias_correction else xp.zeros_like(counts)
+            state = xp.zeros_like(counts)
         else:
             state = call.asarray(state)
             check_shape("state", state.shape, (bins,), "one value per bin, shape")
+        if bias_correction:
+            # A state that has seen nothing yet (all zeros) starts from this batch's
+            # counts: decided on device, so a module can always pass its buffer.
+            state = xp.where(xp.all(state == 0), counts, state)
         # Only non-empty bins are updated, as in mmdetection.
         state = xp.where(counts > 0, momentum * state + (1 - momentum) * counts, state)
         density = state
@@ -104,8 +108,8 @@ def ghm_c_loss(
         The EMA state returned by the previous call. None starts from zeros
         (mmdetection), which inflates early weights by up to ``1 / (1 - momentum)``.
     bias_correction : bool, default=False
-        Start a None ``state`` from this batch's counts instead of zeros, removing
-        that start-up inflation.
+        Start a state that has seen nothing yet (None, or all zeros) from this
+        batch's counts instead of zeros, removing that start-up inflation.
     weights : array broadcastable to ``logits``, default=None
     reduction : {"mean", "sum", "none"}, default="mean"
 

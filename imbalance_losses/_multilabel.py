@@ -126,7 +126,7 @@ def sparse_multilabel_categorical_crossentropy(logits, label_indices, *, mask_ze
     num_classes = s.shape[-1]
     check_array_values(xp, "label_indices", lambda: (label_indices >= 0) & (label_indices < num_classes),
                        f"class indices in [0, {num_classes})")
-    ids = xp.arange(num_classes, device=call.device)
+    ids = xp.arange(num_classes, dtype=label_indices.dtype, device=call.device)
     # K is a static shape: one comparison per listed index builds the multi-hot.
     positive = xp.zeros(s.shape, dtype=xp.bool, device=call.device)
     for k in range(label_indices.shape[-1]):

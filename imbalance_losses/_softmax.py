@@ -68,9 +68,9 @@ def log_one_minus_softmax(call: LossCall, z, log_z, class_ids, z_selected):
     space over the other classes directly.
     """
     xp = call.xp
-    first_max = xp.argmax(z, axis=-1, keepdims=True)
+    first_max = xp.astype(xp.argmax(z, axis=-1, keepdims=True), class_ids.dtype)
     is_first_max = class_ids == first_max
-    all_ids = xp.arange(z.shape[-1], device=call.device)
+    all_ids = xp.arange(z.shape[-1], dtype=class_ids.dtype, device=call.device)
     rest = xp.where(all_ids == first_max, xp.asarray(-xp.inf, dtype=z.dtype, device=call.device), z)
     log_rest = logsumexp(call, rest, keepdims=True) - log_z
     # On the first maximum's entries the other branch is replaced by 0 before the

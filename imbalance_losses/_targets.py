@@ -81,6 +81,8 @@ class ClassTargets:
                 f"targets. Received: labels.dtype={labels.dtype}"
             )
             raise TypeError(msg)
+        # Integer ids compared with the labels share their dtype (TensorFlow never promotes).
+        self.id_dtype = labels.dtype if self.is_index else xp.int32
         # Gather at the label only when no other class enters the expectation.
         self.gathers = self.is_index and self.smoothing == 0
 
@@ -90,7 +92,7 @@ class ClassTargets:
         xp = self.call.xp
         if self.gathers:
             return self.labels[..., None]
-        return xp.arange(self.num_classes, device=self.call.device)
+        return xp.arange(self.num_classes, dtype=self.id_dtype, device=self.call.device)
 
     def select(self, values):
         """Per-class ``values`` (..., C) at the entries the expectation needs."""
@@ -137,7 +139,7 @@ class ClassTargets:
         if self.dense is not None:
             return self.dense
         xp = self.call.xp
-        ids = xp.arange(self.num_classes, device=self.call.device)
+        ids = xp.arange(self.num_classes, dtype=self.id_dtype, device=self.call.device)
         return xp.astype(self.labels[..., None] == ids, self.call.dtype)
 
     def _take(self, vector):

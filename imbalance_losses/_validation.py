@@ -45,7 +45,9 @@ def _is_real(value) -> bool:
 
 def check_number(name, value, *, low=None, high=None, low_open=False, high_open=False):
     """Check a Python real option against ``[low, high]`` (ends open when asked); return it as float."""
-    in_range = _is_real(value) and math.isfinite(value)
+    # Comparisons rather than math.isfinite: torch.compile traces (and guards) them
+    # when an option arrives as a symbolic float.
+    in_range = _is_real(value) and -math.inf < value < math.inf
     if in_range and low is not None:
         in_range = value > low if low_open else value >= low
     if in_range and high is not None:

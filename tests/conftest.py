@@ -8,7 +8,10 @@ PyTorch, JAX and TensorFlow (a framework that is not installed is skipped);
 import numpy as np
 import pytest
 
-from conformance.frameworks import FRAMEWORKS, get_framework
+from conformance.frameworks import FRAMEWORKS, _import_frameworks, get_framework
+
+# torch before tensorflow, TF32 off, jax_enable_x64: before any test module imports a framework.
+_import_frameworks()
 
 ALL = list(FRAMEWORKS)
 AUTODIFF = [name for name, f in FRAMEWORKS.items() if f.differentiable]

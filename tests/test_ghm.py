@@ -40,6 +40,9 @@ def test_bias_correction_removes_start_up_inflation(rng):
     assert inflated == pytest.approx(plain / (1 - 0.9), rel=1e-12)  # every bin count scaled by 1 - momentum
     assert corrected == pytest.approx(plain, rel=1e-12)
     np.testing.assert_array_equal(state, il.ghm_c_loss(logits, targets)[1])
+    # A zero state is a state that has seen nothing: the same start.
+    again, _ = il.ghm_c_loss(logits, targets, momentum=0.9, bias_correction=True, state=np.zeros(10))
+    assert again == corrected
 
 
 def test_zero_weight_elements_leave_the_histogram(rng):

@@ -83,3 +83,11 @@ def test_soft_target_optimum_is_sigmoid_of_twice_the_logit():
     s0 = torch.zeros_like(s, requires_grad=True)
     il.multilabel_categorical_crossentropy(s0, torch.tensor(t)).backward()
     assert s.grad.abs().max() < 0.5 * s0.grad.abs().max()
+
+
+def test_int32_indices(framework, rng):
+    logits = framework.asarray(rng.normal(size=(4, 6)))
+    indices = rng.integers(0, 6, (4, 2))
+    wide = il.sparse_multilabel_categorical_crossentropy(logits, framework.asarray(indices.astype(np.int64)))
+    narrow = il.sparse_multilabel_categorical_crossentropy(logits, framework.asarray(indices.astype(np.int32)))
+    assert framework.to_numpy(narrow) == pytest.approx(framework.to_numpy(wide), rel=1e-14)

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPECTED_TOP_LEVEL = {"imbalance_losses", "imbalance_losses_torch", "imbalance_losses_jax", "imbalance_losses_tf", "conformance"}
+EXPECTED_TOP_LEVEL = {
+    "imbalance_losses", "imbalance_losses_torch", "imbalance_losses_jax", "imbalance_losses_tf", "imbalance_losses_keras", "conformance",
+}
 
 
 def test_wheel_installs_no_generic_backends_module(tmp_path):

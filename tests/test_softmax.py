@@ -190,3 +190,14 @@ def test_all_ignored_gradient_is_zero(autodiff_framework, rng):
     f = autodiff_framework
     _, grad = f.value_and_grad(lambda v, t: il.softmax_focal_loss(v, t, ignore_index=-100, gamma=0.5), f.asarray(logits), f.asarray(np.full(7, -100)))
     assert np.all(f.to_numpy(grad) == 0.0)
+
+
+@pytest.mark.parametrize("loss", ["softmax_cross_entropy", "softmax_focal_loss", "soft_truncated_softmax_loss", "softmax_dice_loss"])
+def test_int32_labels(framework, rng, loss):
+    """Integer labels of any width (TensorFlow compares integers only of one dtype)."""
+    logits, labels = class_inputs(rng, ignore=-100)
+    x = framework.asarray(logits)
+    options = {"ignore_index": -100, "label_smoothing": 0.1} if loss != "softmax_dice_loss" else {"ignore_index": -100, "alpha": 0.1}
+    wide = framework.to_numpy(getattr(il, loss)(x, framework.asarray(labels.astype(np.int64)), **options))
+    narrow = framework.to_numpy(getattr(il, loss)(x, framework.asarray(labels.astype(np.int32)), **options))
+    np.testing.assert_allclose(narrow, wide, rtol=1e-14)
