@@ -30,7 +30,7 @@ def log_prior(call: LossCall, prior, num_classes: int):
 
 
 def _shifted(logits, prior, tau, axis, sign, **arrays):
-    tau = check_number("tau", tau)
+    tau = check_number("tau", tau, low=0)
     call, x = start_call(logits, prior=prior, **arrays)
     x = class_axis_last(call, x, axis)
     x = x + sign * tau * log_prior(call, prior, x.shape[-1])
@@ -49,7 +49,7 @@ def adjust_logits(logits, prior, *, tau=1.0, axis=-1):
     logits : array, shape ``(..., C, ...)``
     prior : array or sequence of shape ``(C,)``
         Class probabilities or counts (normalised here); zero entries are guarded.
-    tau : float, default=1.0
+    tau : float >= 0, default=1.0
     axis : int, default=-1
         The class axis.
 
@@ -97,7 +97,7 @@ def logit_adjusted_cross_entropy(
     labels : integer class indices or floating one-hot/soft targets
     prior : array or sequence of shape ``(C,)``
         Training class probabilities or counts (normalised); zero entries guarded.
-    tau : float, default=1.0
+    tau : float >= 0, default=1.0
     class_weights, label_smoothing, ignore_index, axis, weights, reduction
         As in :func:`softmax_cross_entropy`.
 

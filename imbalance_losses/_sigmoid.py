@@ -7,7 +7,7 @@ Every element of ``logits`` is an independent binary decision with target
 from __future__ import annotations
 
 from ._common import binary_targets, element_weights, log_sigmoid, reduce_loss, softplus, start_call
-from ._validation import check_number, invalid_argument
+from ._validation import check_array_values, check_broadcastable, check_number
 
 __all__ = ["sigmoid_cross_entropy", "sigmoid_focal_loss"]
 
@@ -55,10 +55,7 @@ def _alpha_factor(call, alpha, y):
         a = check_number("alpha", alpha, low=0, high=1)
     else:
         a = call.asarray(alpha)
-        try:
-            call.xp.broadcast_to(a, y.shape)
-        except Exception as error:
-            raise invalid_argument("alpha", f"a number in [0, 1] or an array broadcastable to {tuple(y.shape)}", f"array of shape {tuple(a.shape)}") from error
+        check_broadcastable("alpha", a.shape, y.shape, "`logits` of shape")
     return a * y + (1 - a) * (1 - y)
 
 
@@ -94,8 +91,12 @@ def sigmoid_cross_entropy(logits, targets, *, pos_weight=None, label_smoothing=0
     if eps:
         y = y * (1 - eps) + eps / 2
     pw = None
-    if pos_weight is not None:
-        pw = call.asarray(pos_weight) if not isinstance(pos_weight, (int, float)) else check_number("pos_weight", pos_weight, low=0)
+    if isinstance(pos_weight, (int, float)):
+        pw = check_number("pos_weight", pos_weight, low=0)
+    elif pos_weight is not None:
+        pw = call.asarray(pos_weight)
+        check_broadcastable("pos_weight", pw.shape, x.shape, "`logits` of shape")
+        check_array_values(call.xp, "pos_weight", lambda: pw >= 0, "non-negative values")
     loss = binary_cross_entropy(call.xp, x, y, pw)
     return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction)
 

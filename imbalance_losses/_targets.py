@@ -64,6 +64,13 @@ class ClassTargets:
             self.dense = None
         elif xp.isdtype(labels.dtype, "real floating"):
             self.is_index = False
+            if tuple(labels.shape) == element_shape:
+                msg = (
+                    f"Invalid dtype for argument `labels`. Expected integer class indices for labels of shape "
+                    f"{element_shape} (or floating targets of the shape of `logits` {tuple(logits_shape)}). "
+                    f"Received: labels.dtype={labels.dtype}"
+                )
+                raise TypeError(msg)
             if tuple(labels.shape) != tuple(logits_shape):
                 msg = (
                     f"Invalid shape for argument `labels`. Expected floating one-hot or soft targets of "

@@ -53,10 +53,12 @@ def check_number(name, value, *, low=None, high=None, low_open=False, high_open=
     if in_range and high is not None:
         in_range = value < high if high_open else value <= high
     if not in_range:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
-        interval = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
-        raise invalid_argument(name, f"a finite number in {interval}", value)
+        if high is None:
+            expected = f"a finite number {'>' if low_open else '>='} {low}" if low is not None else "a finite number"
+        else:
+            left, right = "(" if low_open else "[", ")" if high_open else "]"
+            expected = f"a number in {left}{low}, {high}{right}"
+        raise invalid_argument(name, expected, value)
     return float(value)
 
 

@@ -5,8 +5,11 @@ PyTorch, JAX and TensorFlow (a framework that is not installed is skipped);
 ``autodiff_framework`` over the three with gradients.
 """
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from conformance.frameworks import FRAMEWORKS, _import_frameworks, get_framework
 
@@ -37,3 +40,12 @@ def autodiff_framework(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261121)
+
+
+# Property-test budgets: "ci" (the default; fixed examples, so CI is reproducible) and
+# "dev" for a longer local search: HYPOTHESIS_PROFILE=dev python -m pytest tests/test_properties.py
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("dev", max_examples=500, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
