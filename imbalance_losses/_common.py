@@ -102,7 +102,7 @@ def combine_weights(*factors):
     return result
 
 
-def reduce_loss(call: LossCall, loss, weights, reduction: str, *, norm_weights=None):
+def reduce_loss(call: LossCall, loss, weights, reduction: str, *, norm_weights=None, replica_sum=None):
     """Apply ``weights`` and ``reduction`` to unreduced losses.
 
     ``"none"`` returns ``weights * loss``; ``"sum"`` its sum; ``"mean"`` divides
@@ -110,21 +110,34 @@ def reduce_loss(call: LossCall, loss, weights, reduction: str, *, norm_weights=N
     elements when both are None), and gives 0, never NaN, when that total is 0.
     ``norm_weights`` differ from ``weights`` when the loss already carries a
     factor that the denominator must count, such as the class weight of the target.
+    With ``replica_sum`` the sum and the mean's denominator are totals over all
+    replicas, so every replica returns the loss of the whole (global) batch.
     """
     check_reduction(reduction)
     xp = call.xp
     weighted = loss if weights is None else loss * weights
     if reduction == "none":
         return call.finish(weighted)
-    total = xp.sum(weighted)
+    total = sum_over_replicas(replica_sum, xp.sum(weighted))
     if reduction == "mean":
         norm_weights = weights if norm_weights is None else norm_weights
         if norm_weights is None:
-            total = total / max(static_size(loss), 1)
+            count = call.asarray(float(static_size(loss)))
         else:
-            norm = xp.sum(xp.broadcast_to(norm_weights, loss.shape))
-            total = safe_divide(xp, total, norm)
+            count = xp.sum(xp.broadcast_to(norm_weights, loss.shape))
+        total = safe_divide(xp, total, sum_over_replicas(replica_sum, count))
     return call.finish(total)
+
+
+def sum_over_replicas(replica_sum, x):
+    """``x`` summed over data-parallel replicas by the user's hook (identity without one).
+
+    The hook comes from the adapters (``imbalance_losses_torch.replica_sum``,
+    ``imbalance_losses_jax.replica_sum``, ``imbalance_losses_tf.replica_sum``) or is
+    any function with the same contract: an array in, its sum over replicas out,
+    differentiable where the statistic carries gradient.
+    """
+    return x if replica_sum is None else replica_sum(x)
 
 
 def static_size(x) -> int:

@@ -7,7 +7,7 @@ Dice compares a soft prediction ``q`` with the targets ``y`` through
 
 from __future__ import annotations
 
-from ._common import combine_weights, element_weights, log_sigmoid, reduce_loss, safe_divide
+from ._common import combine_weights, element_weights, log_sigmoid, reduce_loss, safe_divide, sum_over_replicas
 from ._sigmoid import start_sigmoid_call
 from ._softmax import log_one_minus_softmax, log_partition, start_softmax_call
 from ._validation import check_number, invalid_argument
@@ -24,14 +24,15 @@ def _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty):
     return alpha, smooth
 
 
-def dice_coefficient_loss(xp, q, y, smooth, square_denominator, axis=None):
+def dice_coefficient_loss(xp, q, y, smooth, square_denominator, axis=None, replica_sum=None):
     """``1 - (2 sum q y + s) / (sum q + sum y + s)`` over ``axis`` (elementwise for ``axis=()``).
 
     A zero denominator (``smooth=0`` and nothing predicted or present) means
-    perfect agreement: loss 0, not NaN.
+    perfect agreement: loss 0, not NaN. Pooled sums are taken over all replicas
+    with ``replica_sum`` (differentiably: they carry the gradient).
     """
     def total(v):
-        return v if axis == () else xp.sum(v, axis=axis)
+        return v if axis == () else sum_over_replicas(replica_sum, xp.sum(v, axis=axis))
 
     numerator = 2 * total(q * y) + smooth
     denominator = (total(q * q) + total(y * y) if square_denominator else total(q) + total(y)) + smooth
@@ -54,6 +55,7 @@ def dice_loss(
     ignore_empty=False,
     weights=None,
     reduction="mean",
+    replica_sum=None,
 ):
     r"""Self-adjusting Dice loss on sigmoid probabilities (binary and multi-label).
 
@@ -84,6 +86,11 @@ def dice_loss(
     weights : array broadcastable to ``logits``, default=None
     reduction : {"mean", "sum", "none"}, default="mean"
         Only for ``per_sample=True``.
+    replica_sum : callable, default=None
+        A function summing an array over data-parallel replicas, e.g.
+        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        denominator, the pooled sums) then cover the global batch and every replica returns
+        the global loss. See the distributed-training guide.
 
     References
     ----------
@@ -96,12 +103,12 @@ def dice_loss(
     w = element_weights(call, weights, x.shape)
     if per_sample:
         loss = dice_coefficient_loss(xp, q, y, smooth, square_denominator, axis=())
-        return reduce_loss(call, loss, w, reduction)
+        return reduce_loss(call, loss, w, reduction, replica_sum=replica_sum)
     if w is not None:
         q, y = q * w, y * w
-    loss = dice_coefficient_loss(xp, q, y, smooth, square_denominator)
+    loss = dice_coefficient_loss(xp, q, y, smooth, square_denominator, replica_sum=replica_sum)
     if ignore_empty:
-        loss = xp.where(xp.sum(y) > 0, loss, xp.zeros_like(loss))
+        loss = xp.where(sum_over_replicas(replica_sum, xp.sum(y)) > 0, loss, xp.zeros_like(loss))
     return call.finish(loss)
 
 
@@ -118,6 +125,7 @@ def softmax_dice_loss(
     axis=-1,
     weights=None,
     reduction="mean",
+    replica_sum=None,
 ):
     r"""Self-adjusting Dice loss on softmax probabilities, per class, averaged over classes.
 
@@ -146,6 +154,11 @@ def softmax_dice_loss(
     axis : int, default=-1
     weights : array broadcastable to the elements (``logits`` without ``axis``), default=None
     reduction : {"mean", "sum", "none"}, default="mean"
+    replica_sum : callable, default=None
+        A function summing an array over data-parallel replicas, e.g.
+        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        denominator, the pooled sums) then cover the global batch and every replica returns
+        the global loss. See the distributed-training guide.
 
     References
     ----------
@@ -165,13 +178,13 @@ def softmax_dice_loss(
     w = combine_weights(element_weights(call, weights, targets.element_shape), targets.valid_weight())
     if per_sample:
         per_class = dice_coefficient_loss(xp, q, t, smooth, square_denominator, axis=())
-        return reduce_loss(call, xp.mean(per_class, axis=-1), w, reduction)
+        return reduce_loss(call, xp.mean(per_class, axis=-1), w, reduction, replica_sum=replica_sum)
     if w is not None:
         q, t = q * w[..., None], t * w[..., None]
     element_axes = tuple(range(q.ndim - 1))
-    per_class = dice_coefficient_loss(xp, q, t, smooth, square_denominator, axis=element_axes)
+    per_class = dice_coefficient_loss(xp, q, t, smooth, square_denominator, axis=element_axes, replica_sum=replica_sum)
     present = None
     if ignore_empty:
-        present = xp.astype(xp.sum(t, axis=element_axes) > 0, call.dtype)
+        present = xp.astype(sum_over_replicas(replica_sum, xp.sum(t, axis=element_axes)) > 0, call.dtype)
     # Over classes: absent classes get weight 0 (dropped from the mean).
     return reduce_loss(call, per_class, present, reduction)

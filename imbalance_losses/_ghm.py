@@ -13,7 +13,7 @@ host synchronisation.
 from __future__ import annotations
 
 
-from ._common import LossCall, element_weights, log_sigmoid, reduce_loss, start_call
+from ._common import LossCall, element_weights, log_sigmoid, reduce_loss, start_call, sum_over_replicas
 from ._sigmoid import binary_cross_entropy, start_sigmoid_call
 from ._validation import check_integer, check_number, check_shape, invalid_argument
 
@@ -26,7 +26,7 @@ def _check_options(bins, momentum):
     return bins, momentum
 
 
-def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state, bias_correction):
+def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state, bias_correction, replica_sum=None):
     """GHM's per-element weights ``beta`` and the new EMA state.
 
     ``g`` holds gradient norms in [0, 1] (no gradient flows through them);
@@ -41,7 +41,8 @@ def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state,
     if valid is not None:
         in_bin = in_bin & valid[..., None]
     flat = xp.reshape(xp.astype(in_bin, call.dtype), (-1, bins))
-    counts = xp.sum(flat, axis=0)
+    # Global bin counts: every replica gets the same weights and the same new state.
+    counts = sum_over_replicas(replica_sum, xp.sum(flat, axis=0))
     tot = xp.sum(counts)
     tot = xp.where(tot > 0, tot, xp.ones_like(tot))
     if momentum > 0:
@@ -76,7 +77,7 @@ def _valid_mask(call, weights, shape):
 
 
 def ghm_c_loss(
-    logits, targets, *, bins=10, momentum=0.0, state=None, bias_correction=False, weights=None, reduction="mean"
+    logits, targets, *, bins=10, momentum=0.0, state=None, bias_correction=False, weights=None, reduction="mean", replica_sum=None
 ):
     r"""GHM-C: binary cross-entropy re-weighted by the inverse gradient density.
 
@@ -112,6 +113,11 @@ def ghm_c_loss(
         batch's counts instead of zeros, removing that start-up inflation.
     weights : array broadcastable to ``logits``, default=None
     reduction : {"mean", "sum", "none"}, default="mean"
+    replica_sum : callable, default=None
+        A function summing an array over data-parallel replicas, e.g.
+        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        denominator, the bin counts) then cover the global batch and every replica returns
+        the global loss. See the distributed-training guide.
 
     Returns
     -------
@@ -130,14 +136,15 @@ def ghm_c_loss(
     valid, w = _valid_mask(call, weights, x.shape)
     g = xp.abs(xp.exp(log_sigmoid(xp, x)) - y)
     beta, new_state = gradient_density_weights(
-        call, g, valid, bins=bins, momentum=momentum, state=state, bias_correction=bias_correction
+        call, g, valid, bins=bins, momentum=momentum, state=state, bias_correction=bias_correction,
+        replica_sum=replica_sum,
     )
     loss = beta * binary_cross_entropy(xp, x, y)
-    return reduce_loss(call, loss, w, reduction), new_state
+    return reduce_loss(call, loss, w, reduction, replica_sum=replica_sum), new_state
 
 
 def ghm_r_loss(
-    pred, target, *, mu=0.02, bins=10, momentum=0.0, state=None, bias_correction=False, weights=None, reduction="mean"
+    pred, target, *, mu=0.02, bins=10, momentum=0.0, state=None, bias_correction=False, weights=None, reduction="mean", replica_sum=None
 ):
     r"""GHM-R: the authentic smooth L1 loss re-weighted by the inverse gradient density.
 
@@ -157,7 +164,7 @@ def ghm_r_loss(
         Regression outputs (e.g. box deltas).
     target : floating array of the shape of ``pred``
     mu : float > 0, default=0.02
-    bins, momentum, state, bias_correction, weights, reduction
+    bins, momentum, state, bias_correction, weights, reduction, replica_sum
         As in :func:`ghm_c_loss`. The authors used bins=10, momentum=0.7.
 
     Returns
@@ -181,7 +188,8 @@ def ghm_r_loss(
     root = xp.sqrt(d * d + mu * mu)
     valid, w = _valid_mask(call, weights, x.shape)
     beta, new_state = gradient_density_weights(
-        call, xp.abs(d) / root, valid, bins=bins, momentum=momentum, state=state, bias_correction=bias_correction
+        call, xp.abs(d) / root, valid, bins=bins, momentum=momentum, state=state, bias_correction=bias_correction,
+        replica_sum=replica_sum,
     )
     loss = beta * (root - mu)
-    return reduce_loss(call, loss, w, reduction), new_state
+    return reduce_loss(call, loss, w, reduction, replica_sum=replica_sum), new_state

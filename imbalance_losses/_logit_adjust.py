@@ -79,6 +79,7 @@ def logit_adjusted_cross_entropy(
     axis=-1,
     weights=None,
     reduction="mean",
+    replica_sum=None,
 ):
     r"""Logit-adjusted softmax cross-entropy: the CE of :math:`x + \tau \log \pi`.
 
@@ -98,7 +99,7 @@ def logit_adjusted_cross_entropy(
     prior : array or sequence of shape ``(C,)``
         Training class probabilities or counts (normalised); zero entries guarded.
     tau : float >= 0, default=1.0
-    class_weights, label_smoothing, ignore_index, axis, weights, reduction
+    class_weights, label_smoothing, ignore_index, axis, weights, reduction, replica_sum
         As in :func:`softmax_cross_entropy`.
 
     References
@@ -110,6 +111,6 @@ def logit_adjusted_cross_entropy(
     # `adjusted` is in the compute dtype (float32 for half inputs); cast back once.
     loss = softmax_cross_entropy(
         adjusted, labels, class_weights=class_weights, label_smoothing=label_smoothing,
-        ignore_index=ignore_index, axis=axis, weights=weights, reduction=reduction,
+        ignore_index=ignore_index, axis=axis, weights=weights, reduction=reduction, replica_sum=replica_sum,
     )
     return call.finish(loss)

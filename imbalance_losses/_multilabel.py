@@ -38,7 +38,7 @@ def zlpr(call: LossCall, s, log_pos, log_neg):
     return _log_one_plus_sum_exp(call, log_pos - s) + _log_one_plus_sum_exp(call, s + log_neg)
 
 
-def multilabel_categorical_crossentropy(logits, targets, *, weights=None, reduction="mean"):
+def multilabel_categorical_crossentropy(logits, targets, *, weights=None, reduction="mean", replica_sum=None):
     r"""Multi-label categorical cross-entropy (ZLPR), hard or soft targets.
 
     .. math::
@@ -60,6 +60,11 @@ def multilabel_categorical_crossentropy(logits, targets, *, weights=None, reduct
     weights : array broadcastable to ``logits.shape[:-1]``, default=None
     reduction : {"mean", "sum", "none"}, default="mean"
         Over samples; ``"none"`` returns shape ``logits.shape[:-1]``.
+    replica_sum : callable, default=None
+        A function summing an array over data-parallel replicas, e.g.
+        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        denominator) then cover the global batch and every replica returns
+        the global loss. See the distributed-training guide.
 
     References
     ----------
@@ -69,7 +74,7 @@ def multilabel_categorical_crossentropy(logits, targets, *, weights=None, reduct
     """
     call, s, t = _start(logits, targets, weights)
     loss = zlpr(call, s, _masked_log(call, t), _masked_log(call, 1 - t))
-    return reduce_loss(call, loss, element_weights(call, weights, s.shape[:-1]), reduction)
+    return reduce_loss(call, loss, element_weights(call, weights, s.shape[:-1]), reduction, replica_sum=replica_sum)
 
 
 def _start(logits, targets, weights):
@@ -79,7 +84,7 @@ def _start(logits, targets, weights):
     return call, s, binary_targets(call, targets, s.shape)
 
 
-def sparse_multilabel_categorical_crossentropy(logits, label_indices, *, mask_zero=False, weights=None, reduction="mean"):
+def sparse_multilabel_categorical_crossentropy(logits, label_indices, *, mask_zero=False, weights=None, reduction="mean", replica_sum=None):
     r"""Multi-label categorical cross-entropy (ZLPR) with positive class indices.
 
     The same loss as :func:`multilabel_categorical_crossentropy` with the multi-hot
@@ -100,6 +105,11 @@ def sparse_multilabel_categorical_crossentropy(logits, label_indices, *, mask_ze
     mask_zero : bool, default=False
     weights : array broadcastable to ``logits.shape[:-1]``, default=None
     reduction : {"mean", "sum", "none"}, default="mean"
+    replica_sum : callable, default=None
+        A function summing an array over data-parallel replicas, e.g.
+        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        denominator) then cover the global batch and every replica returns
+        the global loss. See the distributed-training guide.
 
     References
     ----------
@@ -138,4 +148,4 @@ def sparse_multilabel_categorical_crossentropy(logits, label_indices, *, mask_ze
     minus_inf = xp.full_like(s, -xp.inf)
     negative = ~positive if excluded is None else ~(positive | excluded)
     loss = zlpr(call, s, xp.where(positive, zero, minus_inf), xp.where(negative, zero, minus_inf))
-    return reduce_loss(call, loss, element_weights(call, weights, s.shape[:-1]), reduction)
+    return reduce_loss(call, loss, element_weights(call, weights, s.shape[:-1]), reduction, replica_sum=replica_sum)

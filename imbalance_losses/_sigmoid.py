@@ -59,7 +59,7 @@ def _alpha_factor(call, alpha, y):
     return a * y + (1 - a) * (1 - y)
 
 
-def sigmoid_cross_entropy(logits, targets, *, pos_weight=None, label_smoothing=0.0, weights=None, reduction="mean"):
+def sigmoid_cross_entropy(logits, targets, *, pos_weight=None, label_smoothing=0.0, weights=None, reduction="mean", replica_sum=None):
     r"""Binary cross-entropy on logits, for binary and multi-label problems.
 
     .. math::
@@ -85,6 +85,11 @@ def sigmoid_cross_entropy(logits, targets, *, pos_weight=None, label_smoothing=0
     weights : array, default=None
         Per-element weights broadcastable to ``logits``.
     reduction : {"mean", "sum", "none"}, default="mean"
+    replica_sum : callable, default=None
+        A function summing an array over data-parallel replicas, e.g.
+        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        denominator) then cover the global batch and every replica returns
+        the global loss. See the distributed-training guide.
     """
     call, x, y = start_sigmoid_call(logits, targets, weights=weights, pos_weight=pos_weight)
     eps = check_number("label_smoothing", label_smoothing, low=0, high=1)
@@ -98,10 +103,10 @@ def sigmoid_cross_entropy(logits, targets, *, pos_weight=None, label_smoothing=0
         check_broadcastable("pos_weight", pw.shape, x.shape, "`logits` of shape")
         check_array_values(call.xp, "pos_weight", lambda: pw >= 0, "non-negative values")
     loss = binary_cross_entropy(call.xp, x, y, pw)
-    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction)
+    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)
 
 
-def sigmoid_focal_loss(logits, targets, *, alpha=0.25, gamma=2.0, weights=None, reduction="mean"):
+def sigmoid_focal_loss(logits, targets, *, alpha=0.25, gamma=2.0, weights=None, reduction="mean", replica_sum=None):
     r"""Sigmoid focal loss (RetinaNet), for binary and multi-label problems.
 
     .. math::
@@ -128,6 +133,11 @@ def sigmoid_focal_loss(logits, targets, *, alpha=0.25, gamma=2.0, weights=None, 
     reduction : {"mean", "sum", "none"}, default="mean"
         ``"mean"`` averages over all elements (weighted); RetinaNet instead sums and
         divides by the number of positive anchors: use ``"sum"`` and divide.
+    replica_sum : callable, default=None
+        A function summing an array over data-parallel replicas, e.g.
+        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        denominator) then cover the global batch and every replica returns
+        the global loss. See the distributed-training guide.
 
     References
     ----------
@@ -143,4 +153,4 @@ def sigmoid_focal_loss(logits, targets, *, alpha=0.25, gamma=2.0, weights=None, 
     alpha_t = _alpha_factor(call, alpha, y)
     if alpha_t is not None:
         loss = loss * alpha_t
-    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction)
+    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)

@@ -46,7 +46,8 @@ def log_partition(xp, z):
     return xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
 
 
-def finish_softmax_loss(call: LossCall, targets: ClassTargets, loss, *, weights, class_weights=None, reduction):
+def finish_softmax_loss(call: LossCall, targets: ClassTargets, loss, *, weights, class_weights=None, reduction,
+                        replica_sum=None):
     """Reduce per-element losses with user weights and the ignore mask.
 
     The losses already carry their class weights; the mean's denominator also
@@ -54,7 +55,7 @@ def finish_softmax_loss(call: LossCall, targets: ClassTargets, loss, *, weights,
     """
     w = combine_weights(element_weights(call, weights, targets.element_shape), targets.valid_weight())
     norm = combine_weights(w, targets.target_weight(class_weights))
-    return reduce_loss(call, loss, w, reduction, norm_weights=norm)
+    return reduce_loss(call, loss, w, reduction, norm_weights=norm, replica_sum=replica_sum)
 
 
 def log_one_minus_softmax(call: LossCall, z, log_z, class_ids, z_selected):
@@ -89,6 +90,7 @@ def softmax_cross_entropy(
     axis=-1,
     weights=None,
     reduction="mean",
+    replica_sum=None,
 ):
     r"""Softmax cross-entropy with class weights, label smoothing and ignored labels.
 
@@ -122,6 +124,11 @@ def softmax_cross_entropy(
     weights : array, default=None
         Per-element weights broadcastable to the unreduced loss.
     reduction : {"mean", "sum", "none"}, default="mean"
+    replica_sum : callable, default=None
+        A function summing an array over data-parallel replicas, e.g.
+        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        denominator) then cover the global batch and every replica returns
+        the global loss. See the distributed-training guide.
 
     Returns
     -------
@@ -143,7 +150,8 @@ def softmax_cross_entropy(
     if cw is not None:
         nll = nll * targets.select_vector(cw)
     loss = targets.expect(nll)
-    return finish_softmax_loss(call, targets, loss, weights=weights, class_weights=cw, reduction=reduction)
+    return finish_softmax_loss(call, targets, loss, weights=weights, class_weights=cw, reduction=reduction,
+                               replica_sum=replica_sum)
 
 
 def softmax_focal_loss(
@@ -157,6 +165,7 @@ def softmax_focal_loss(
     axis=-1,
     weights=None,
     reduction="mean",
+    replica_sum=None,
 ):
     r"""Multi-class focal loss on softmax probabilities.
 
@@ -184,7 +193,7 @@ def softmax_focal_loss(
         A scalar factor or per-class weights :math:`\alpha_c`; None means 1. It is a
         factor of the loss, not of the mean's denominator.
     gamma : float >= 0, default=2.0
-    label_smoothing, ignore_index, axis, weights, reduction
+    label_smoothing, ignore_index, axis, weights, reduction, replica_sum
         As in :func:`softmax_cross_entropy`.
 
     Returns
@@ -213,4 +222,4 @@ def softmax_focal_loss(
     elif alpha is not None:
         integrand = integrand * targets.select_vector(option_vector(call, "alpha", alpha, targets.num_classes))
     loss = targets.expect(integrand)
-    return finish_softmax_loss(call, targets, loss, weights=weights, reduction=reduction)
+    return finish_softmax_loss(call, targets, loss, weights=weights, reduction=reduction, replica_sum=replica_sum)

@@ -17,14 +17,14 @@ from ._validation import check_number
 __all__ = ["hard_truncated_loss", "soft_truncated_loss", "soft_truncated_softmax_loss"]
 
 
-def _truncated_binary(call, x, y, weight_pos, weight_neg, weights, reduction):
+def _truncated_binary(call, x, y, weight_pos, weight_neg, weights, reduction, replica_sum):
     """``y λ⁺ CE⁺ + (1 - y) λ⁻ CE⁻`` with ``CE⁺ = softplus(-x)``, ``CE⁻ = softplus(x)``."""
     xp = call.xp
     loss = y * weight_pos * softplus(xp, -x) + (1 - y) * weight_neg * softplus(xp, x)
-    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction)
+    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)
 
 
-def hard_truncated_loss(logits, targets, *, margin=0.5, weights=None, reduction="mean"):
+def hard_truncated_loss(logits, targets, *, margin=0.5, weights=None, reduction="mean", replica_sum=None):
     r"""Hard-truncated binary cross-entropy: no loss once an element is right by a margin.
 
     .. math::
@@ -48,6 +48,11 @@ def hard_truncated_loss(logits, targets, *, margin=0.5, weights=None, reduction=
         hard-truncation article used 0.6 ("any m > 0.5").
     weights : array broadcastable to ``logits``, default=None
     reduction : {"mean", "sum", "none"}, default="mean"
+    replica_sum : callable, default=None
+        A function summing an array over data-parallel replicas, e.g.
+        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        denominator) then cover the global batch and every replica returns
+        the global loss. See the distributed-training guide.
 
     References
     ----------
@@ -60,10 +65,10 @@ def hard_truncated_loss(logits, targets, *, margin=0.5, weights=None, reduction=
     threshold = math.inf if margin == 1 else math.log(margin / (1 - margin))
     keep_pos = xp.astype(x <= threshold, call.dtype)
     keep_neg = xp.astype(x >= -threshold, call.dtype)
-    return _truncated_binary(call, x, y, keep_pos, keep_neg, weights, reduction)
+    return _truncated_binary(call, x, y, keep_pos, keep_neg, weights, reduction, replica_sum)
 
 
-def soft_truncated_loss(logits, targets, *, k=1.0, weights=None, reduction="mean"):
+def soft_truncated_loss(logits, targets, *, k=1.0, weights=None, reduction="mean", replica_sum=None):
     r"""Softened truncated binary cross-entropy (Su's :math:`L^{**}`).
 
     .. math::
@@ -81,7 +86,7 @@ def soft_truncated_loss(logits, targets, *, k=1.0, weights=None, reduction="mean
     logits : array of any shape
     targets : array of the shape of ``logits``, values in [0, 1]
     k : float > 0, default=1.0
-    weights, reduction
+    weights, reduction, replica_sum
         As in :func:`hard_truncated_loss`.
 
     References
@@ -93,11 +98,11 @@ def soft_truncated_loss(logits, targets, *, k=1.0, weights=None, reduction="mean
     xp = call.xp
     weight_pos = xp.exp(log_sigmoid(xp, -k * x))
     weight_neg = xp.exp(log_sigmoid(xp, k * x))
-    return _truncated_binary(call, x, y, weight_pos, weight_neg, weights, reduction)
+    return _truncated_binary(call, x, y, weight_pos, weight_neg, weights, reduction, replica_sum)
 
 
 def soft_truncated_softmax_loss(
-    logits, labels, *, k=1.0, label_smoothing=0.0, ignore_index=None, axis=-1, weights=None, reduction="mean"
+    logits, labels, *, k=1.0, label_smoothing=0.0, ignore_index=None, axis=-1, weights=None, reduction="mean", replica_sum=None
 ):
     r"""Softened truncated softmax cross-entropy (Su's multi-class :math:`L^{**}`).
 
@@ -116,7 +121,7 @@ def soft_truncated_softmax_loss(
     logits : array, shape ``(..., C, ...)``
     labels : integer class indices or floating one-hot/soft targets
     k : float > 0, default=1.0
-    label_smoothing, ignore_index, axis, weights, reduction
+    label_smoothing, ignore_index, axis, weights, reduction, replica_sum
         As in :func:`softmax_cross_entropy`.
 
     References
@@ -132,4 +137,4 @@ def soft_truncated_softmax_loss(
     log_weight = targets.select(flipped) - logsumexp(call, flipped, keepdims=True)
     nll = log_partition(xp, z) - targets.select(z)
     loss = targets.expect(xp.exp(log_weight) * nll)
-    return finish_softmax_loss(call, targets, loss, weights=weights, reduction=reduction)
+    return finish_softmax_loss(call, targets, loss, weights=weights, reduction=reduction, replica_sum=replica_sum)

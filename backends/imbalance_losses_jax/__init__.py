@@ -5,3 +5,7 @@ arrays (found lazily by the array's type). The losses themselves are the
 functional core: ``from imbalance_losses import sigmoid_focal_loss`` works under
 ``jax.jit``, ``jax.grad`` and ``jax.vmap``.
 """
+
+from ._adapter import replica_sum
+
+__all__ = ["replica_sum"]

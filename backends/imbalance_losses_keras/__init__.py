@@ -22,6 +22,10 @@ import re
 import keras
 from keras import ops
 
+# Keras' own rule under tf.distribute (scalar losses times 1/num_replicas, since
+# gradients are summed over replicas); Keras exports no public alias for it.
+from keras.src.losses.loss import scale_loss_for_distribution
+
 import imbalance_losses as il
 
 __all__ = [
@@ -50,6 +54,7 @@ class _CoreLoss(keras.losses.Loss):
     """Wires one core function; options are its keyword options (JSON-serialisable)."""
 
     function = None
+    index_targets = False  # targets may be class indices (softmax family, sparse ZLPR)
     # How many trailing axes of y_pred the loss reduces away (the class axis of the
     # softmax family and ZLPR): sample_weight is expanded to the rest.
     reduced_axes = 0
@@ -69,20 +74,39 @@ class _CoreLoss(keras.losses.Loss):
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
-        y_true = ops.convert_to_tensor(y_true)
+        y_true = self._as_targets(ops.convert_to_tensor(y_true), y_pred)
         weights = None
         if sample_weight is not None:
             weights = ops.convert_to_tensor(sample_weight, dtype=y_pred.dtype)
             element_rank = len(y_pred.shape) - self.reduced_axes
             while len(weights.shape) < element_rank:
                 weights = ops.expand_dims(weights, -1)
-        return self.call(y_true, y_pred, weights)
+        loss = self.call(y_true, y_pred, weights)
+        return scale_loss_for_distribution(loss) if len(loss.shape) == 0 else loss
 
     def call(self, y_true, y_pred, weights=None):
         return type(self).function(y_pred, y_true, **self.options, weights=weights)
 
+    def _as_targets(self, y_true, y_pred):
+        """Class indices as Keras hands them over: possibly float, possibly with a trailing 1.
+
+        As Keras' sparse losses do, a trailing axis of size 1 is dropped and float
+        indices become int32 (only where indices are expected: shape of y_pred
+        without the class axis, or positive-index lists for the sparse ZLPR).
+        """
+        if not self.index_targets:
+            return y_true
+        rank = len(y_pred.shape)
+        if len(y_true.shape) == rank and y_true.shape[-1] == 1 and y_pred.shape[-1] != 1 and self.reduced_axes:
+            y_true = ops.squeeze(y_true, axis=-1)
+        if len(y_true.shape) == rank - 1 or type(self).function is il.sparse_multilabel_categorical_crossentropy:
+            if "float" in str(y_true.dtype):
+                y_true = ops.cast(y_true, "int32")
+        return y_true
+
     def get_config(self):
-        return {**super().get_config(), **self.options}
+        # A replica_sum hook is a function, not configuration: pass it again after loading.
+        return {**super().get_config(), **{k: v for k, v in self.options.items() if k != "replica_sum"}}
 
 
 class _GHMLoss(_CoreLoss):
@@ -109,9 +133,11 @@ class _GHMLoss(_CoreLoss):
 
 
 def _loss(name, function, base=_CoreLoss, reduced_axes=0):
+    index_targets = reduced_axes == 1 and function is not il.multilabel_categorical_crossentropy
     doc = (f"Keras loss for :func:`imbalance_losses.{function.__name__}`; options are that "
            f"function's keyword options, ``call(y_true, y_pred, sample_weight=None)``.")
     cls = type(name, (base,), {"function": staticmethod(function), "reduced_axes": reduced_axes,
+                               "index_targets": index_targets,
                                "__doc__": doc, "__module__": __name__})
     return keras.saving.register_keras_serializable(package="imbalance_losses")(cls)
 

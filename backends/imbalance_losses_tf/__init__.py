@@ -6,3 +6,7 @@ the functions the core uses, on TF ops, with no NumPy round trips) and the
 primitives the core calls for ``tf.Tensor`` inputs. The Keras 3 loss classes, which
 run on every Keras backend, are in ``imbalance_losses_keras``.
 """
+
+from ._adapter import replica_sum
+
+__all__ = ["replica_sum"]

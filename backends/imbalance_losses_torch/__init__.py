@@ -4,3 +4,7 @@
 ``torch.Tensor`` inputs (found lazily by the array's type). The ``torch.nn``
 loss modules, a layer above the core, live in ``imbalance_losses_torch.nn``.
 """
+
+from ._adapter import replica_sum
+
+__all__ = ["replica_sum"]

@@ -23,3 +23,21 @@ def stop_gradient(x):
 
 def device(x):
     return x.device
+
+
+def replica_sum(group=None):
+    """A ``replica_sum`` hook: sum over the processes of ``group`` with ``torch.distributed``.
+
+    Uses the functional all-reduce, whose backward sums the gradients over the
+    replicas too (and which ``torch.compile`` traces), so pooled statistics that
+    carry gradient (Dice's sums, the mean's numerator) pass it back to every
+    replica. With it, each replica's loss is the global loss, and DDP's gradient
+    averaging gives exactly the single-process gradient.
+    """
+    import torch.distributed as dist
+    from torch.distributed import _functional_collectives as collectives
+
+    def sum_over_replicas(x):
+        return collectives.all_reduce(x, "sum", group if group is not None else dist.group.WORLD)
+
+    return sum_over_replicas

@@ -1,0 +1,55 @@
+"""Shared inputs for the k-replica vs one-process tests: a linear model on 8 examples."""
+
+import numpy as np
+
+N, F, C = 8, 3, 4
+STEPS = 2  # GHM state is threaded through two steps
+
+# (loss, options, target kind, per-element weights)
+CASES = [
+    ("ghm_c_loss", {"bins": 10, "momentum": 0.75}, "binary", False),
+    ("ghm_c_loss", {"bins": 5, "momentum": 0.9, "bias_correction": True}, "binary", True),
+    ("ghm_r_loss", {"mu": 0.02, "bins": 10, "momentum": 0.7}, "regression", False),
+    ("dice_loss", {"alpha": 0.1}, "binary", True),
+    ("dice_loss", {"square_denominator": True, "ignore_empty": True}, "binary", False),
+    ("softmax_dice_loss", {"alpha": 0.2}, "labels", True),
+    ("softmax_dice_loss", {"ignore_empty": True, "reduction": "none"}, "labels", False),
+    ("softmax_cross_entropy", {"class_weights": [0.5, 1.0, 2.0, 4.0], "ignore_index": -100}, "labels", True),
+    ("sigmoid_focal_loss", {}, "binary", True),
+]
+
+
+def data(step):
+    """Features, targets by kind and element weights for one step (seeded)."""
+    rng = np.random.default_rng(100 + step)
+    features = rng.normal(size=(N, F))
+    labels = rng.integers(0, C, N)
+    labels[rng.random(N) < 0.2] = -100
+    targets = {
+        "binary": (rng.random((N, C)) < 0.3).astype(np.float64),
+        "regression": rng.normal(size=(N, C)) * 0.5,
+        "labels": np.where(labels < 0, rng.integers(0, C, N), labels),
+    }
+    weights = rng.random(N) * (rng.random(N) < 0.8)
+    return features, targets, weights
+
+
+def initial_parameters():
+    rng = np.random.default_rng(7)
+    return rng.normal(size=(F, C)) * 0.5, rng.normal(size=C) * 0.1
+
+
+def element_weights(kind, weights):
+    """Per-element weights of the loss's unreduced shape."""
+    return weights if kind == "labels" else np.repeat(weights[:, None], C, axis=1)
+
+
+def reduce_output(value):
+    """A scalar from a loss output ("none" of pooled softmax Dice is per class)."""
+    if not getattr(value, "ndim", 0):
+        return value
+    if type(value).__module__.startswith("tensorflow"):
+        import tensorflow as tf
+
+        return tf.reduce_sum(value)
+    return value.sum()
