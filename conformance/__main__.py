@@ -26,6 +26,10 @@ def _conformance_parser(parser):
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "bench":  # `imbalance-losses bench ...`
+        from imbalance_losses_bench.__main__ import main as bench
+
+        return bench(argv[1:])
     if argv and argv[0] == "conformance":  # `imbalance-losses conformance ...`
         argv = argv[1:]
     parser = _conformance_parser(argparse.ArgumentParser(prog="imbalance-losses conformance", description=__doc__))

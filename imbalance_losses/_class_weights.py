@@ -67,14 +67,14 @@ def class_prior(counts):
 def class_weights(counts, *, method="inverse", beta=0.999):
     r"""Per-class loss weights from class counts, normalised to sum to :math:`C`.
 
-    =====================  ==========================================================
-    ``method``             weight before normalisation
-    =====================  ==========================================================
-    ``"inverse"``          :math:`1 / n_c`
-    ``"inverse_sqrt"``     :math:`1 / \sqrt{n_c}`
-    ``"effective_number"`` :math:`(1 - \beta) / (1 - \beta^{n_c})` (Cui et al. 2019)
-    ``"balanced"``         :math:`N / (C\, n_c)` (scikit-learn); the ratios of ``"inverse"``
-    =====================  ==========================================================
+    ========================  ==========================================================
+    ``method``                weight before normalisation
+    ========================  ==========================================================
+    ``"inverse"``             :math:`1 / n_c`
+    ``"inverse_sqrt"``        :math:`1 / \sqrt{n_c}`
+    ``"effective_number"``    :math:`(1 - \beta) / (1 - \beta^{n_c})` (Cui et al. 2019)
+    ``"balanced"``            :math:`N / (C\, n_c)` (scikit-learn); the ratios of ``"inverse"``
+    ========================  ==========================================================
 
     Every method is normalised so that the weights sum to :math:`C` (as in the
     class-balanced loss). A class with zero count gets weight 0 and the others

@@ -121,6 +121,9 @@ def reduce_loss(call: LossCall, loss, weights, reduction: str, *, norm_weights=N
     total = sum_over_replicas(replica_sum, xp.sum(weighted))
     if reduction == "mean":
         norm_weights = weights if norm_weights is None else norm_weights
+        if norm_weights is None and replica_sum is None:
+            # A static count: one division, no guard needed.
+            return call.finish(total / max(static_size(loss), 1))
         if norm_weights is None:
             count = call.asarray(float(static_size(loss)))
         else:

@@ -90,6 +90,12 @@ def sigmoid_cross_entropy(logits, targets, *, pos_weight=None, label_smoothing=0
         ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
         denominator) then cover the global batch and every replica returns
         the global loss. See the distributed-training guide.
+
+    References
+    ----------
+    Szegedy et al., `Rethinking the Inception Architecture for Computer Vision
+    <https://arxiv.org/abs/1512.00567>`_, 2016 (label smoothing); for the positive
+    weight, PyTorch's ``BCEWithLogitsLoss(pos_weight=...)``.
     """
     call, x, y = start_sigmoid_call(logits, targets, weights=weights, pos_weight=pos_weight)
     eps = check_number("label_smoothing", label_smoothing, low=0, high=1)

@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED_TOP_LEVEL = {
-    "imbalance_losses", "imbalance_losses_torch", "imbalance_losses_jax", "imbalance_losses_tf", "imbalance_losses_keras", "conformance",
+    "imbalance_losses", "imbalance_losses_torch", "imbalance_losses_jax", "imbalance_losses_tf", "imbalance_losses_keras", "imbalance_losses_bench",
+    "conformance",
 }
 
 

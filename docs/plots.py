@@ -1,0 +1,106 @@
+"""Figures of the docs, computed from imbalance_losses itself when the docs are built."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import imbalance_losses as il
+
+P = np.linspace(0.005, 0.995, 400)
+LOGITS = np.log(P / (1 - P))  # logits whose sigmoid is p: one positive example per point
+
+
+def _gradient(loss, x, step=1e-5):
+    """d loss / d logit, elementwise, by central differences of the package's own loss."""
+    return (loss(x + step) - loss(x - step)) / (2 * step)
+
+
+def _panels():
+    fig, (left, right) = plt.subplots(1, 2, constrained_layout=True)
+    return fig, left, right
+
+
+def focal_vs_cross_entropy():
+    fig, left, right = _panels()
+    ones = np.ones_like(LOGITS)
+    for gamma in (0.0, 0.5, 1.0, 2.0, 5.0):
+        def loss(x, gamma=gamma):
+            return il.sigmoid_focal_loss(x, ones, alpha=None, gamma=gamma, reduction="none")
+        label = "CE (γ=0)" if gamma == 0 else f"focal γ={gamma:g}"
+        left.plot(P, loss(LOGITS), label=label)
+        right.plot(P, -_gradient(loss, LOGITS), label=label)
+    left.set(xlabel="$p_t$", ylabel="loss", title="loss vs $p_t$", ylim=(0, 5))
+    right.set(xlabel="$p_t$", ylabel="$-\\partial\\ell/\\partial x$", title="gradient weight vs $p_t$")
+    left.legend()
+
+
+def truncation():
+    fig, left, right = _panels()
+    ones = np.ones_like(LOGITS)
+    def hard(x):
+        return il.hard_truncated_loss(x, ones, reduction="none")
+    left.plot(P, il.sigmoid_cross_entropy(LOGITS, ones, reduction="none"), "k:", label="CE")
+    left.plot(P, hard(LOGITS), "k", label="hard (m=0.5)")
+    right.plot(P, -_gradient(hard, LOGITS), "k", label="hard (m=0.5)")
+    for k in (1.0, 4.0, 16.0):
+        def soft(x, k=k):
+            return il.soft_truncated_loss(x, ones, k=k, reduction="none")
+        left.plot(P, soft(LOGITS), label=f"soft k={k:g}")
+        right.plot(P, -_gradient(soft, LOGITS), label=f"soft k={k:g}")
+    left.set(xlabel="$p$ (positive example)", ylabel="loss", title="loss", ylim=(0, 4))
+    right.set(xlabel="$p$ (positive example)", ylabel="$-\\partial\\ell/\\partial x$", title="gradient weight")
+    left.legend()
+
+
+def ghm_weights():
+    rng = np.random.default_rng(0)
+    # A detector-like batch: many easy negatives, few hard examples.
+    logits = np.concatenate([rng.normal(-4, 1.5, 20000), rng.normal(0, 2, 2000), rng.normal(3, 1, 500)])
+    targets = np.concatenate([np.zeros(20000), (rng.random(2000) < 0.5), np.ones(500)]).astype(float)
+    g = np.abs(1 / (1 + np.exp(-logits)) - targets)
+    fig, left, right = _panels()
+    _, counts = il.ghm_c_loss(logits, targets, bins=30)
+    edges = np.linspace(0, 1, 31)
+    left.bar(edges[:-1], counts, width=1 / 30, align="edge", color="C0")
+    left.set(yscale="log", xlabel="gradient norm $g=|p-y|$", ylabel="elements", title="gradient density (30 bins)")
+    weighted, _ = il.ghm_c_loss(logits, targets, bins=30, reduction="none")
+    plain = il.sigmoid_cross_entropy(logits, targets, reduction="none")
+    order = np.argsort(g)
+    right.plot(g[order], (weighted / plain)[order], "C1")
+    right.set(yscale="log", xlabel="gradient norm $g$", ylabel="$\\beta$ (GHM weight)", title="GHM-C weight vs $g$")
+
+
+def dice_factor():
+    fig, left, right = _panels()
+    for alpha in (0.0, 0.1, 0.5, 1.0):
+        left.plot(P, (1 - P) ** alpha * P, label=f"α={alpha:g}")
+    left.set(xlabel="$p$", ylabel="$q=(1-p)^\\alpha p$", title="self-adjusting factor")
+    left.legend()
+    logits, targets = LOGITS, np.ones_like(LOGITS)
+    for alpha in (0.0, 0.1, 0.5, 1.0):
+        def loss(x, alpha=alpha):
+            return il.dice_loss(x, targets, alpha=alpha, per_sample=True, reduction="none")
+        right.plot(P, -_gradient(loss, logits), label=f"α={alpha:g}")
+    right.set(xlabel="$p$ (positive example)", ylabel="$-\\partial\\ell/\\partial x$", title="per-example Dice gradient")
+
+
+def logit_adjustment():
+    prior = np.array([0.95, 0.05])
+    x = np.linspace(-4, 6, 500)
+    # A model that learned the training posterior of two unit Gaussians at 0 and 2.
+    log_lik = np.stack([-(x - 0.0) ** 2 / 2, -(x - 2.0) ** 2 / 2], axis=1)
+    logits = log_lik + np.log(prior)
+    fig, left, right = _panels()
+    for tau, style in ((0.0, ":"), (0.5, "--"), (1.0, "-")):
+        adjusted = il.adjust_logits(logits, prior, tau=tau)
+        p_rare = np.exp(adjusted[:, 1] - np.logaddexp(adjusted[:, 0], adjusted[:, 1]))
+        boundary = x[np.argmax(p_rare > 0.5)]
+        left.plot(x, p_rare, style, label=f"τ={tau:g}: boundary x={boundary:.2f}")
+    left.axhline(0.5, color="0.7", lw=0.8)
+    left.set(xlabel="feature x", ylabel="P(rare | x)", title="post-hoc adjustment moves the boundary")
+    left.legend(fontsize=7)
+    for tau in (0.0, 0.5, 1.0, 2.0):
+        loss = il.logit_adjusted_cross_entropy(np.stack([np.zeros_like(x), x], 1), np.ones(x.size, int), prior,
+                                               tau=tau, reduction="none")
+        right.plot(x, loss, label=f"τ={tau:g}")
+    right.set(xlabel="margin $x_{rare}-x_{frequent}$", ylabel="loss of a rare example", title="training: a larger margin for rare classes")
+    right.legend()
