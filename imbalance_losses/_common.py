@@ -159,8 +159,13 @@ def safe_divide(xp, numerator, denominator):
 
 
 def softplus(xp, x):
-    """``log(1 + e^x)`` without overflow; its gradient is ``sigmoid(x)`` everywhere."""
-    return xp.logaddexp(x, xp.zeros_like(x))
+    """``log(1 + e^x)`` without overflow; its gradient is ``sigmoid(x)`` everywhere.
+
+    Written once as ``logaddexp(x, 0)``; an adapter's namespace may provide a
+    native ``softplus`` with the same accuracy, which is then used instead.
+    """
+    native = getattr(xp, "softplus", None)
+    return native(x) if native is not None else xp.logaddexp(x, xp.zeros_like(x))
 
 
 def log_sigmoid(xp, x):
@@ -174,7 +179,11 @@ def logsumexp(call: LossCall, x, axis=-1, keepdims=False):
     shift = call.stop_gradient(xp.max(x, axis=axis, keepdims=True))
     # An all -inf slice has no finite maximum; shifting by 0 keeps it -inf, not NaN.
     shift = xp.where(xp.isfinite(shift), shift, xp.zeros_like(shift))
-    out = xp.log(xp.sum(xp.exp(x - shift), axis=axis, keepdims=True)) + shift
+    total = xp.sum(xp.exp(x - shift), axis=axis, keepdims=True)
+    # An empty (all -inf) slice is -inf, with zero gradient rather than 0 * inf = NaN.
+    nonempty = total > 0
+    log_total = xp.where(nonempty, xp.log(xp.where(nonempty, total, xp.ones_like(total))), -xp.inf)
+    out = log_total + shift
     return out if keepdims else xp.squeeze(out, axis=axis)
 
 

@@ -23,9 +23,10 @@ def binary_cross_entropy(xp, x, y, pos_weight=None):
 
     Uses ``-log sigmoid(x) = softplus(-x)`` and ``-log sigmoid(-x) = x + softplus(-x)``.
     """
+    sp = softplus(xp, -x)
     if pos_weight is None:
-        return softplus(xp, -x) + (1 - y) * x
-    return (1 - y) * x + (1 + (pos_weight - 1) * y) * softplus(xp, -x)
+        return sp + (1 - y) * x
+    return (1 - y) * x + (1 + (pos_weight - 1) * y) * sp
 
 
 def log_one_minus_pt(xp, x, y):
@@ -36,7 +37,8 @@ def log_one_minus_pt(xp, x, y):
     ``r = (1 - y') / y'`` in [0, 1] and ``x' = -x`` where ``y >= 1/2``, ``x``
     elsewhere. For hard labels ``r = 0`` and this is ``log sigmoid(-x)`` (y = 1) or
     ``log sigmoid(x)`` (y = 0); ``log r`` is taken only where ``r > 0``, so no log
-    of 0 is evaluated or differentiated.
+    of 0 is evaluated or differentiated. (``log sigmoid(x')`` is not derived from
+    the cross-entropy's ``softplus(-x)``: ``x - softplus(x)`` cancels in float32.)
     """
     high = y >= 0.5
     x_dominant = xp.where(high, -x, x)

@@ -146,10 +146,10 @@ def softmax_cross_entropy(
         weights=weights, class_weights=class_weights,
     )
     cw = option_vector(call, "class_weights", class_weights, targets.num_classes)
-    nll = log_partition(call.xp, x) - targets.select(x)
-    if cw is not None:
-        nll = nll * targets.select_vector(cw)
-    loss = targets.expect(nll)
+    # -sum_c t'_c w_c log p_c = log Z * sum_c t'_c w_c - sum_c t'_c w_c z_c: linear in z.
+    log_z = log_partition(call.xp, x)[..., 0]
+    weight = targets.weight_total(cw)
+    loss = (log_z if weight is None else log_z * weight) - targets.weighted_total(x, cw)
     return finish_softmax_loss(call, targets, loss, weights=weights, class_weights=cw, reduction=reduction,
                                replica_sum=replica_sum)
 

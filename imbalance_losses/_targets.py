@@ -127,6 +127,46 @@ class ClassTargets:
         uniform = xp.sum(integrand, axis=-1) / self.num_classes
         return (1 - self.smoothing) * primary + self.smoothing * uniform
 
+    def weight_total(self, class_weights):
+        """``sum_c t'_c w_c`` per element (1 for hard or soft targets without class weights)."""
+        xp = self.call.xp
+        if class_weights is None and self.is_index:
+            return None
+        if self.is_index:
+            target = self._take(class_weights)
+            if self.smoothing == 0:
+                return target
+            return (1 - self.smoothing) * target + self.smoothing * xp.mean(class_weights)
+        smoothed = self._smoothed_dense()
+        return xp.sum(smoothed if class_weights is None else smoothed * class_weights, axis=-1)
+
+    def weighted_total(self, values, class_weights):
+        """``sum_c t'_c w_c v_c`` per element, for per-class ``values`` (..., C).
+
+        For losses linear in per-class values (cross-entropy: ``v = z``) this is
+        one gather plus one ``vecdot`` with the class weights, so no N x C
+        product is materialised or kept for the backward pass.
+        """
+        xp = self.call.xp
+        if self.is_index:
+            primary = xp.take_along_axis(values, self.labels[..., None], axis=-1)[..., 0]
+            if class_weights is not None:
+                primary = primary * self._take(class_weights)
+            if self.smoothing == 0:
+                return primary
+            if class_weights is None:
+                uniform = xp.mean(values, axis=-1)
+            else:
+                uniform = xp.vecdot(values, class_weights) / self.num_classes
+            return (1 - self.smoothing) * primary + self.smoothing * uniform
+        smoothed = self._smoothed_dense()
+        return xp.vecdot(values, smoothed if class_weights is None else smoothed * class_weights)
+
+    def _smoothed_dense(self):
+        if self.smoothing == 0:
+            return self.dense
+        return self.dense * (1 - self.smoothing) + self.smoothing / self.num_classes
+
     def target_weight(self, class_weights):
         """The class weight of each target as given (before smoothing): ``sum_c w_c t_c``."""
         if class_weights is None:

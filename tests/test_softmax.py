@@ -201,3 +201,11 @@ def test_int32_labels(framework, rng, loss):
     wide = framework.to_numpy(getattr(il, loss)(x, framework.asarray(labels.astype(np.int64)), **options))
     narrow = framework.to_numpy(getattr(il, loss)(x, framework.asarray(labels.astype(np.int32)), **options))
     np.testing.assert_allclose(narrow, wide, rtol=1e-14)
+
+
+def test_single_class_is_zero_loss_with_finite_gradient(autodiff_framework):
+    f = autodiff_framework
+    logits, labels = f.asarray(np.array([[3.0], [-2.0]])), f.asarray(np.array([0, 0]))
+    for loss in (il.softmax_focal_loss, il.softmax_cross_entropy, il.soft_truncated_softmax_loss):
+        value, grad = f.value_and_grad(lambda v, t: loss(v, t, reduction="none"), logits, labels)
+        assert np.all(f.to_numpy(value) == 0) and np.all(f.to_numpy(grad) == 0), loss.__name__

@@ -221,3 +221,8 @@ logical_not = tf.logical_not
 
 def full_like(x, /, fill_value, *, dtype=None, device=None):
     return tf.fill(tf.shape(x), tf.constant(fill_value, dtype=dtype or x.dtype))
+
+
+def vecdot(x1, x2, /, *, axis=-1):
+    x1, x2 = _as_operands(x1, x2)
+    return tf.reduce_sum(x1 * x2, axis=axis)

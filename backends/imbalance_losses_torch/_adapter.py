@@ -13,8 +13,23 @@ def _take_along_axis(x, indices, /, *, axis=-1):
     return _torch_namespace.take_along_axis(x, indices.long(), axis=axis)
 
 
-# array_api_compat's torch namespace, with the deviation above corrected.
-namespace = types.SimpleNamespace(**{**vars(_torch_namespace), "take_along_axis": _take_along_axis})
+def _softplus(x):
+    """Exact softplus (gradient sigmoid(x), 1/2 at 0), in the form each mode runs fastest.
+
+    Eager: ``logaddexp`` is one fused kernel. Under torch.compile, Inductor's CPU code
+    for chains of logaddexp is slow (focal loss forward + backward on 4M elements:
+    90 ms against 14 ms), so the same function is written with log1p(exp(-|x|)).
+    """
+    if torch.compiler.is_compiling():
+        positive = x > 0
+        return torch.where(positive, x, 0.0) + torch.log1p(torch.exp(torch.where(positive, -x, x)))
+    return torch.logaddexp(x, torch.zeros_like(x))
+
+
+# array_api_compat's torch namespace, with the deviation above corrected and a native softplus.
+namespace = types.SimpleNamespace(
+    **{**vars(_torch_namespace), "take_along_axis": _take_along_axis, "softplus": _softplus}
+)
 
 
 def stop_gradient(x):
