@@ -33,12 +33,13 @@ def start_softmax_call(logits, labels, *, axis, label_smoothing, ignore_index, *
     """
     call, x = start_call(logits, labels=labels, **arrays)
     x = class_axis_last(call, x, axis)
-    z = x - call.stop_gradient(call.xp.max(x, axis=-1, keepdims=True))
+    # The max of the detached logits: no autograd node keeps a copy of x for it.
+    shift = call.xp.max(call.stop_gradient(x), axis=-1, keepdims=True)
     targets = ClassTargets(
         call, labels, logits_shape=tuple(logits.shape), axis=axis,
-        label_smoothing=label_smoothing, ignore_index=ignore_index,
+        label_smoothing=label_smoothing, ignore_index=ignore_index, unshifted=x, shift=shift,
     )
-    return call, z, targets
+    return call, x - shift, targets
 
 
 def log_partition(xp, z):
@@ -149,7 +150,7 @@ def softmax_cross_entropy(
     # -sum_c t'_c w_c log p_c = log Z * sum_c t'_c w_c - sum_c t'_c w_c z_c: linear in z.
     log_z = log_partition(call.xp, x)[..., 0]
     weight = targets.weight_total(cw)
-    loss = (log_z if weight is None else log_z * weight) - targets.weighted_total(x, cw)
+    loss = (log_z if weight is None else log_z * weight) - targets.weighted_total(None, cw)
     return finish_softmax_loss(call, targets, loss, weights=weights, class_weights=cw, reduction=reduction,
                                replica_sum=replica_sum)
 

@@ -32,7 +32,8 @@ class ClassTargets:
         have no index, so it does not apply to them (as in PyTorch).
     """
 
-    def __init__(self, call: LossCall, labels, *, logits_shape, axis, label_smoothing, ignore_index):
+    def __init__(self, call: LossCall, labels, *, logits_shape, axis, label_smoothing, ignore_index,
+                 unshifted=None, shift=None):
         xp = call.xp
         self.call = call
         self.num_classes = logits_shape[axis]
@@ -90,6 +91,8 @@ class ClassTargets:
             raise TypeError(msg)
         # Integer ids compared with the labels share their dtype (TensorFlow never promotes).
         self.id_dtype = labels.dtype if self.is_index else xp.int32
+        # The logits before the row shift, to gather target logits from (see target_logit).
+        self.unshifted, self.shift = unshifted, shift
         # Gather at the label only when no other class enters the expectation.
         self.gathers = self.is_index and self.smoothing == 0
 
@@ -141,7 +144,8 @@ class ClassTargets:
         return xp.sum(smoothed if class_weights is None else smoothed * class_weights, axis=-1)
 
     def weighted_total(self, values, class_weights):
-        """``sum_c t'_c w_c v_c`` per element, for per-class ``values`` (..., C).
+        """``sum_c t'_c w_c v_c`` per element, for per-class ``values`` (..., C);
+        ``values=None`` means the row-shifted logits.
 
         For losses linear in per-class values (cross-entropy: ``v = z``) this is
         one gather plus one ``vecdot`` with the class weights, so no N x C
@@ -149,7 +153,8 @@ class ClassTargets:
         """
         xp = self.call.xp
         if self.is_index:
-            primary = xp.take_along_axis(values, self.labels[..., None], axis=-1)[..., 0]
+            primary = self.target_logit() if values is None else xp.take_along_axis(values, self.labels[..., None], axis=-1)[..., 0]
+            values = self.unshifted - self.shift if values is None else values
             if class_weights is not None:
                 primary = primary * self._take(class_weights)
             if self.smoothing == 0:
@@ -160,7 +165,14 @@ class ClassTargets:
                 uniform = xp.vecdot(values, class_weights) / self.num_classes
             return (1 - self.smoothing) * primary + self.smoothing * uniform
         smoothed = self._smoothed_dense()
+        values = self.unshifted - self.shift if values is None else values
         return xp.vecdot(values, smoothed if class_weights is None else smoothed * class_weights)
+
+    def target_logit(self):
+        """The target's row-shifted logit ``x_t - max(x)``, gathered from the unshifted
+        logits (an input autograd keeps anyway, instead of a new N x C array)."""
+        xp = self.call.xp
+        return (xp.take_along_axis(self.unshifted, self.labels[..., None], axis=-1) - self.shift)[..., 0]
 
     def _smoothed_dense(self):
         if self.smoothing == 0:
