@@ -14,16 +14,14 @@ def _take_along_axis(x, indices, /, *, axis=-1):
 
 
 def _softplus(x):
-    """Exact softplus (gradient sigmoid(x), 1/2 at 0), in the form each mode runs fastest.
+    """Exact softplus from one fused kernel (gradient sigmoid(x), 1/2 at 0).
 
-    Eager: ``logaddexp`` is one fused kernel. Under torch.compile, Inductor's CPU code
-    for chains of logaddexp is slow (focal loss forward + backward on 4M elements:
-    90 ms against 14 ms), so the same function is written with log1p(exp(-|x|)).
+    ``F.softplus`` returns ``x`` above ``threshold``; the omitted ``log1p(e^-x)`` is
+    below half an ulp of ``x`` for x > 40 in float64 and x > 20 in float32, so
+    that threshold keeps it exact. One kernel that keeps only its input for
+    backward (``logaddexp`` keeps three arrays) and compiles well with Inductor.
     """
-    if torch.compiler.is_compiling():
-        positive = x > 0
-        return torch.where(positive, x, 0.0) + torch.log1p(torch.exp(torch.where(positive, -x, x)))
-    return torch.logaddexp(x, torch.zeros_like(x))
+    return torch.nn.functional.softplus(x, threshold=40.0 if x.dtype == torch.float64 else 20.0)
 
 
 # array_api_compat's torch namespace, with the deviation above corrected and a native softplus.
