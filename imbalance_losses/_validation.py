@@ -153,3 +153,24 @@ def check_array_values(xp, name, valid, expected) -> None:
             f"Received: {bad} of {total} values outside."
         )
         raise ValueError(msg)
+
+
+def loss_options(owner: str, function, options: dict, defaults: dict | None = None) -> dict:
+    """The keyword options of a core loss ``function`` with ``options`` applied.
+
+    For the framework-native classes (torch modules, Keras losses): everything after
+    the two array arguments except ``weights`` and ``state``, with ``defaults``
+    overriding the function's own; unknown or missing options raise ``TypeError``.
+    """
+    import inspect
+
+    parameters = list(inspect.signature(function).parameters.items())[2:]
+    values = {name: p.default for name, p in parameters if name not in ("weights", "state")}
+    values.update({k: v for k, v in (defaults or {}).items() if k in values})
+    unknown = set(options) - set(values)
+    if unknown:
+        raise TypeError(f"{owner} got unexpected option(s) {sorted(unknown)}; expected a subset of {sorted(values)}")
+    missing = [k for k, v in values.items() if v is inspect.Parameter.empty and k not in options]
+    if missing:
+        raise TypeError(f"{owner} missing required option(s) {missing}")
+    return {**values, **options}

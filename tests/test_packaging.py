@@ -28,13 +28,20 @@ def test_wheel_installs_no_generic_backends_module(tmp_path):
     assert "imbalance_losses_tf/namespace.py" in names
 
 
-def test_vendored_core_runs_with_array_api_compat_only(tmp_path):
-    """Copy imbalance_losses/ into another package; it runs on NumPy with no framework loaded."""
+def _vendor(tmp_path, hook=None):
+    """Copy imbalance_losses/ into ``myproject/_vendor/`` (with a compat hook module if given)."""
     vendor = tmp_path / "myproject" / "_vendor"
     vendor.mkdir(parents=True)
     (tmp_path / "myproject" / "__init__.py").write_text("")
     (vendor / "__init__.py").write_text("")
+    if hook is not None:
+        (vendor / "_array_api_compat_vendor.py").write_text(hook)
     shutil.copytree(ROOT / "imbalance_losses", vendor / "imbalance_losses", ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def test_vendored_core_runs_with_array_api_compat_only(tmp_path):
+    """Copy imbalance_losses/ into another package; it runs on NumPy with no framework loaded."""
+    _vendor(tmp_path)
     code = (
         "import sys, numpy as np\n"
         "from myproject._vendor import imbalance_losses as il\n"
@@ -47,12 +54,7 @@ def test_vendored_core_runs_with_array_api_compat_only(tmp_path):
 
 def test_vendored_core_uses_the_vendor_hook(tmp_path):
     """A `_array_api_compat_vendor` module beside the vendored package takes precedence."""
-    vendor = tmp_path / "myproject" / "_vendor"
-    vendor.mkdir(parents=True)
-    (tmp_path / "myproject" / "__init__.py").write_text("")
-    (vendor / "__init__.py").write_text("")
-    (vendor / "_array_api_compat_vendor.py").write_text("from array_api_compat import *\nHOOKED = True\n")
-    shutil.copytree(ROOT / "imbalance_losses", vendor / "imbalance_losses", ignore=shutil.ignore_patterns("__pycache__"))
+    _vendor(tmp_path, hook="from array_api_compat import *\nHOOKED = True\n")
     code = (
         "import sys\n"
         "from myproject._vendor.imbalance_losses import _compat\n"

@@ -16,7 +16,6 @@ non-trainable ``keras.Variable``.
 
 from __future__ import annotations
 
-import inspect
 import re
 
 import keras
@@ -27,6 +26,7 @@ from keras import ops
 from keras.src.losses.loss import scale_loss_for_distribution
 
 import imbalance_losses as il
+from imbalance_losses._validation import loss_options
 
 __all__ = [
     "DiceLoss",
@@ -60,16 +60,7 @@ class _CoreLoss(keras.losses.Loss):
     reduced_axes = 0
 
     def __init__(self, name=None, dtype=None, **options):
-        parameters = inspect.signature(self.function).parameters
-        defaults = {name: p.default for name, p in list(parameters.items())[2:] if name not in ("weights", "state")}
-        unknown = set(options) - set(defaults)
-        if unknown:
-            raise TypeError(f"{type(self).__name__} got unexpected option(s) {sorted(unknown)}; "
-                            f"expected a subset of {sorted(defaults)}")
-        missing = [k for k, v in defaults.items() if v is inspect.Parameter.empty and k not in options]
-        if missing:
-            raise TypeError(f"{type(self).__name__} missing required option(s) {missing}")
-        self.options = {**defaults, **options}
+        self.options = loss_options(type(self).__name__, self.function, options)
         super().__init__(name=name or _snake_case(type(self).__name__), reduction=self.options["reduction"], dtype=dtype)
 
     def __call__(self, y_true, y_pred, sample_weight=None):

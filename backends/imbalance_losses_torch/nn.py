@@ -15,12 +15,11 @@ torch.Size([])
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 from torch import nn
 
 import imbalance_losses as il
+from imbalance_losses._validation import loss_options
 
 __all__ = [
     "DiceLoss",
@@ -51,24 +50,9 @@ class _CoreLoss(nn.Module):
 
     def __init__(self, **options):
         super().__init__()
-        parameters = inspect.signature(self.function).parameters
-        defaults = {
-            name: p.default
-            for name, p in list(parameters.items())[2:]
-            if name not in ("weights", "state")
-        }
-        if self.class_axis_first:
-            defaults["axis"] = 1
-            if "ignore_index" in defaults:
-                defaults["ignore_index"] = -100
-        unknown = set(options) - set(defaults)
-        if unknown:
-            raise TypeError(f"{type(self).__name__} got unexpected option(s) {sorted(unknown)}; "
-                            f"expected a subset of {sorted(defaults)}")
-        missing = [name for name, value in defaults.items() if value is inspect.Parameter.empty and name not in options]
-        if missing:
-            raise TypeError(f"{type(self).__name__} missing required option(s) {missing}")
-        values = {**defaults, **options}
+        # As nn.CrossEntropyLoss: the class axis is 1 and ignore_index is -100.
+        defaults = {"axis": 1, "ignore_index": -100} if self.class_axis_first else None
+        values = loss_options(type(self).__name__, self.function, options, defaults)
         self._vector_names = []
         for name in _VECTOR_OPTIONS:
             value = values.get(name)
