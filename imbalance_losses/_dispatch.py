@@ -47,7 +47,6 @@ _ADAPTER_PACKAGES = {"torch": "imbalance_losses_torch", "jax": "imbalance_losses
 class _HostAdapter:
     """Adapter for array libraries without autograd: stop-gradient is the identity."""
 
-    name = "host"
     namespace = None
 
     @staticmethod

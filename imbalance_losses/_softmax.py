@@ -150,7 +150,7 @@ def softmax_cross_entropy(
     # -sum_c t'_c w_c log p_c = log Z * sum_c t'_c w_c - sum_c t'_c w_c z_c: linear in z.
     log_z = log_partition(call.xp, x)[..., 0]
     weight = targets.weight_total(cw)
-    loss = (log_z if weight is None else log_z * weight) - targets.weighted_total(None, cw)
+    loss = (log_z if weight is None else log_z * weight) - targets.weighted_logits(cw)
     return finish_softmax_loss(call, targets, loss, weights=weights, class_weights=cw, reduction=reduction,
                                replica_sum=replica_sum)
 

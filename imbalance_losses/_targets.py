@@ -33,7 +33,7 @@ class ClassTargets:
     """
 
     def __init__(self, call: LossCall, labels, *, logits_shape, axis, label_smoothing, ignore_index,
-                 unshifted=None, shift=None):
+                 unshifted, shift):
         xp = call.xp
         self.call = call
         self.num_classes = logits_shape[axis]
@@ -143,30 +143,28 @@ class ClassTargets:
         smoothed = self._smoothed_dense()
         return xp.sum(smoothed if class_weights is None else smoothed * class_weights, axis=-1)
 
-    def weighted_total(self, values, class_weights):
-        """``sum_c t'_c w_c v_c`` per element, for per-class ``values`` (..., C);
-        ``values=None`` means the row-shifted logits.
+    def weighted_logits(self, class_weights):
+        """``sum_c t'_c w_c z_c`` per element, ``z`` the row-shifted logits.
 
-        For losses linear in per-class values (cross-entropy: ``v = z``) this is
-        one gather plus one ``vecdot`` with the class weights, so no N x C
-        product is materialised or kept for the backward pass.
+        Cross-entropy is linear in ``z``, so this is one gather plus one ``vecdot``
+        with the class weights: no N x C product is materialised or kept for the
+        backward pass.
         """
         xp = self.call.xp
+        shifted = self.unshifted - self.shift
         if self.is_index:
-            primary = self.target_logit() if values is None else xp.take_along_axis(values, self.labels[..., None], axis=-1)[..., 0]
-            values = self.unshifted - self.shift if values is None else values
+            primary = self.target_logit()
             if class_weights is not None:
                 primary = primary * self._take(class_weights)
             if self.smoothing == 0:
                 return primary
             if class_weights is None:
-                uniform = xp.mean(values, axis=-1)
+                uniform = xp.mean(shifted, axis=-1)
             else:
-                uniform = xp.vecdot(values, class_weights) / self.num_classes
+                uniform = xp.vecdot(shifted, class_weights) / self.num_classes
             return (1 - self.smoothing) * primary + self.smoothing * uniform
         smoothed = self._smoothed_dense()
-        values = self.unshifted - self.shift if values is None else values
-        return xp.vecdot(values, smoothed if class_weights is None else smoothed * class_weights)
+        return xp.vecdot(shifted, smoothed if class_weights is None else smoothed * class_weights)
 
     def target_logit(self):
         """The target's row-shifted logit ``x_t - max(x)``, gathered from the unshifted

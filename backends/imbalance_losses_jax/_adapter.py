@@ -3,7 +3,6 @@
 import array_api_compat
 import jax
 
-name = "jax"
 namespace = None  # jax.numpy is an array API namespace
 
 

@@ -4,8 +4,6 @@ import tensorflow as tf
 
 from . import namespace
 
-name = "tensorflow"
-
 
 def stop_gradient(x):
     return tf.stop_gradient(x)

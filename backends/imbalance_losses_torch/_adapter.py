@@ -5,8 +5,6 @@ import types
 import array_api_compat.torch as _torch_namespace
 import torch
 
-name = "torch"
-
 
 def _take_along_axis(x, indices, /, *, axis=-1):
     # torch.take_along_dim accepts only int64 indices; the standard allows any integer dtype.

@@ -49,8 +49,8 @@ def run(frameworks, modes, device, quick=False, log=print):
                     if size_name.startswith("tiny") and mode == "eager":
                         # Dispatch: namespace, adapter, dtype and device resolution of one call.
                         row["overhead_us"] = 1e6 * median_time(lambda: start_call(x, labels=y_ours), min_repeats=500, budget=0.3)
-                        f_ours = median_time(runner.forward_only(pair.ours, x, y_ours), sync=runner.sync, min_repeats=200, budget=0.5)
-                        f_native = median_time(runner.forward_only(pair.native, x, y_native), sync=runner.sync, min_repeats=200, budget=0.5)
+                        f_ours = median_time(lambda: pair.ours(x, y_ours), sync=runner.sync, min_repeats=200, budget=0.5)
+                        f_native = median_time(lambda: pair.native(x, y_native), sync=runner.sync, min_repeats=200, budget=0.5)
                         row["eager_extra_us"] = (f_ours - f_native) * 1e6
                     rows.append(row)
                     log(_format_row(row))

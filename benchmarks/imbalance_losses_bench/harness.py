@@ -60,9 +60,6 @@ class TorchRunner:
 
         return run
 
-    def forward_only(self, fn, x, y):
-        return lambda: fn(x, y)
-
     def memory(self, fn, x, y, mode):
         torch = self.torch
         if mode != "eager":
@@ -108,9 +105,6 @@ class JaxRunner:
             grad = self.jax.jit(grad)
         return lambda: grad(x, y)
 
-    def forward_only(self, fn, x, y):
-        return lambda: fn(x, y)
-
     def memory(self, fn, x, y, mode):
         if mode != "compiled":
             return None
@@ -151,9 +145,6 @@ class TensorFlowRunner:
         if mode == "compiled":
             grad = tf.function(grad, jit_compile=True)
         return lambda: grad(x, y)
-
-    def forward_only(self, fn, x, y):
-        return lambda: fn(x, y)
 
     def memory(self, fn, x, y, mode):
         return None
