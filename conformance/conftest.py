@@ -1,5 +1,5 @@
 """Conformance tests run with the same framework set-up as the report."""
 
-from conformance.frameworks import _import_frameworks
+from imbalance_losses_conformance.frameworks import _import_frameworks
 
 _import_frameworks()

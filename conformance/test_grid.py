@@ -6,8 +6,8 @@ The full grid (compiled in every dtype) is the report: ``imbalance-losses confor
 
 import pytest
 
-from conformance.frameworks import FRAMEWORKS, get_framework
-from conformance.runner import build_columns, run_conformance, select_cases
+from imbalance_losses_conformance.frameworks import FRAMEWORKS, get_framework
+from imbalance_losses_conformance.runner import build_columns, run_conformance, select_cases
 
 LOSSES = list(dict.fromkeys(case.loss for _, case in select_cases()))
 COLUMNS = [c for c, _ in build_columns(frameworks=[n for n, f in FRAMEWORKS.items() if f.available()], devices=["cpu"])[0]

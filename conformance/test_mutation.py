@@ -2,11 +2,11 @@
 
 import pytest
 
-import imbalance_losses._ghm as ghm_module
-import imbalance_losses._sigmoid as sigmoid_module
-import imbalance_losses._softmax as softmax_module
-from conformance.__main__ import main
-from conformance.runner import MissingDeviceError, run_conformance
+import imbalance_losses.core.ghm as ghm_module
+import imbalance_losses.core.sigmoid as sigmoid_module
+import imbalance_losses.core.softmax as softmax_module
+from imbalance_losses_conformance.__main__ import main
+from imbalance_losses_conformance.runner import MissingDeviceError, run_conformance
 
 FRAMEWORKS = ["numpy", "torch", "jax", "tensorflow"]
 
@@ -26,15 +26,16 @@ def _run(loss):
 
 
 def test_wrong_sign_in_torch_float64(monkeypatch):
-    original = sigmoid_module.binary_cross_entropy
+    original = sigmoid_module.logistic
 
-    def mutated(xp, x, y, pos_weight=None):
-        loss = original(xp, x, y, pos_weight)
+    def mutated(xp, x):
+        sigmoid_x, sigmoid_minus_x, softplus_x, softplus_minus_x = original(xp, x)
         if _is("torch", x) and str(x.dtype) == "torch.float64":
-            return loss - 2 * (1 - y) * x  # the sign of the (1 - y) x term flipped
-        return loss
+            # softplus(x) = x + softplus(-x) with the sign of x flipped, in value and slope
+            return sigmoid_x - 1, sigmoid_minus_x, softplus_minus_x - x, softplus_minus_x
+        return sigmoid_x, sigmoid_minus_x, softplus_x, softplus_minus_x
 
-    monkeypatch.setattr(sigmoid_module, "binary_cross_entropy", mutated)
+    monkeypatch.setattr(sigmoid_module, "logistic", mutated)
     report = _run("sigmoid_cross_entropy")
     assert _failing(report) == {"torch-cpu-float64-eager"}
     # Every row fails in that column (the bug is in every case), and nowhere else.
@@ -42,12 +43,12 @@ def test_wrong_sign_in_torch_float64(monkeypatch):
 
 
 def test_dropped_focal_factor_in_jax(monkeypatch):
-    def mutated(call, z, log_z, class_ids, z_selected):
-        out = original(call, z, log_z, class_ids, z_selected)
-        return out * 0 if _is("jax", z) else out  # (1 - p)^gamma dropped
+    def mutated(xp, z, *args):
+        log_u, nlp = original(xp, z, *args)
+        return (log_u * 0 if _is("jax", z) else log_u), nlp  # (1 - p)^gamma dropped
 
-    original = softmax_module.log_one_minus_softmax
-    monkeypatch.setattr(softmax_module, "log_one_minus_softmax", mutated)
+    original = softmax_module.complement
+    monkeypatch.setattr(softmax_module, "complement", mutated)
     report = _run("softmax_focal_loss")
     assert _failing(report) == {"jax-cpu-float64-eager", "jax-cpu-float32-eager"}
 

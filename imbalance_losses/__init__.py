@@ -5,15 +5,15 @@ other array API library) and return arrays of the input's framework, device and
 dtype. Importing this package imports no framework.
 """
 
-from ._class_weights import class_prior, class_weights, sampling_weights
-from ._dice import dice_loss, softmax_dice_loss
-from ._ghm import ghm_c_loss, ghm_r_loss
-from ._logit_adjust import adjust_logits, logit_adjusted_cross_entropy
-from ._multilabel import multilabel_categorical_crossentropy, sparse_multilabel_categorical_crossentropy
-from ._sigmoid import sigmoid_cross_entropy, sigmoid_focal_loss
-from ._softmax import softmax_cross_entropy, softmax_focal_loss
-from ._truncated import hard_truncated_loss, soft_truncated_loss, soft_truncated_softmax_loss
-from ._validation import check_values, value_checks_enabled
+from .core.class_weights import class_prior, class_weights, sampling_weights
+from .core.dice import dice_loss, softmax_dice_loss
+from .core.ghm import ghm_c_loss, ghm_r_loss
+from .core.logit_adjust import adjust_logits, logit_adjusted_cross_entropy
+from .core.multilabel import multilabel_categorical_crossentropy, sparse_multilabel_categorical_crossentropy
+from .core.sigmoid import sigmoid_cross_entropy, sigmoid_focal_loss
+from .core.softmax import softmax_cross_entropy, softmax_focal_loss
+from .core.truncated import hard_truncated_loss, soft_truncated_loss, soft_truncated_softmax_loss
+from .core.validation import check_values, value_checks_enabled
 
 __version__ = "0.1.0"
 

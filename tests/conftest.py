@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-from conformance.frameworks import FRAMEWORKS, _import_frameworks, get_framework
+from imbalance_losses_conformance.frameworks import FRAMEWORKS, _import_frameworks, get_framework
 
 # torch before tensorflow, TF32 off, jax_enable_x64: before any test module imports a framework.
 _import_frameworks()

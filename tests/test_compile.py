@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from conformance.cases import case_grid
+from imbalance_losses_conformance.cases import case_grid
 
-from conformance.checks import run_case
+from imbalance_losses_conformance.checks import run_case
 
 # Per loss, the first case of its second option set (past the defaults), NC shape.
 _BY_LOSS = {}

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import imbalance_losses as il
-from conformance.frameworks import get_framework
-from imbalance_losses._dispatch import framework_of, resolve_backend
+from imbalance_losses_conformance.frameworks import get_framework
+from imbalance_losses.core.dispatch import framework_of, resolve_backend
 
 FRAMEWORK_MODULES = ("torch", "jax", "tensorflow", "keras")
 
@@ -49,7 +49,8 @@ def test_each_framework_gets_its_namespace_and_adapter(framework):
         assert backend.adapter.stop_gradient(x) is x
 
 
-@pytest.mark.parametrize("first, second", list(itertools.permutations(["numpy", "torch", "jax", "tensorflow"], 2)))
+@pytest.mark.parametrize("first, second", [p for p in itertools.permutations(["numpy", "torch", "jax", "tensorflow"], 2)
+                                           if p[1] != "numpy"])
 def test_mixed_frameworks_raise_naming_both(first, second):
     frameworks = [get_framework(name) for name in (first, second)]
     for f in frameworks:

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import imbalance_losses as il
-from conformance.cases import case_grid
-from conformance.checks import run_case
-from conformance.frameworks import FRAMEWORKS, get_framework
+from imbalance_losses_conformance.cases import case_grid
+from imbalance_losses_conformance.checks import run_case
+from imbalance_losses_conformance.frameworks import FRAMEWORKS, get_framework
 
 LOW = ("float16", "bfloat16")
 # Only the pairs that exist (NumPy has no bfloat16, array-api-strict neither low dtype).

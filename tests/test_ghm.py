@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import imbalance_losses as il
-from conformance import oracles
+from imbalance_losses_conformance.oracles import ghm as oracles
 
 from ._inputs import binary_inputs
 

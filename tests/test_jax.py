@@ -11,7 +11,7 @@ jax = pytest.importorskip("jax")
 import jax.numpy as jnp  # noqa: E402
 
 import imbalance_losses as il  # noqa: E402
-from conformance.cases import case_grid  # noqa: E402
+from imbalance_losses_conformance.cases import case_grid  # noqa: E402
 
 # One NC-shaped case per loss with non-default options (its arrays, stacked 3 times, are mapped over).
 _CASES = {}

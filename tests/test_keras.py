@@ -1,4 +1,4 @@
-"""Keras 3 losses on the tensorflow, jax and torch backends, each in its own process."""
+"""Keras 3 losses on the TensorFlow, JAX and torch backends, each in its own process (tests/keras_checks.py)."""
 
 import importlib.util
 import os
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-CHECK = Path(__file__).with_name("keras_backend_check.py")
+CHECK = Path(__file__).with_name("keras_checks.py")
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import imbalance_losses as il
-from conformance.frameworks import FRAMEWORKS, get_framework
+from imbalance_losses_conformance.frameworks import FRAMEWORKS, get_framework
 
 PROPERTY_FRAMEWORKS = ["numpy", "torch", "jax"]
 SIGMOID_LOSSES = ["sigmoid_cross_entropy", "sigmoid_focal_loss", "hard_truncated_loss", "soft_truncated_loss",

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import imbalance_losses as il
-from conformance.checks import Case, run_case
+from imbalance_losses_conformance.checks import Case, run_case
 
 from ._inputs import binary_inputs
 

@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import imbalance_losses as il  # noqa: E402
-from imbalance_losses_torch import nn as iln  # noqa: E402
+import imbalance_losses.torch as iln  # noqa: E402
 
 BINARY = [
     (iln.SigmoidCrossEntropyLoss, {"pos_weight": [1.0, 2.0, 3.0]}),
@@ -45,9 +45,9 @@ def test_module_equals_functional_core(cls, options):
     logits, target = _inputs(cls, torch.Generator().manual_seed(0))
     module = cls(**options)
     expected_options = dict(options)
-    if cls.class_axis_first:
+    if cls.loss.layout == "classes":
         expected_options.update(axis=1, ignore_index=-100)
-    expected = cls.function(logits, target, **expected_options)
+    expected = cls.loss.function(logits, target, **expected_options)
     torch.testing.assert_close(module(logits, target), expected)
 
 

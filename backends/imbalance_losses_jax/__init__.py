@@ -1,4 +1,4 @@
-"""JAX adapter of imbalance_losses.
+"""JAX primitives of imbalance_losses: the layer below the core.
 
 ``imbalance_losses_jax._adapter`` holds the primitives the core calls for JAX
 arrays (found lazily by the array's type). The losses themselves are the

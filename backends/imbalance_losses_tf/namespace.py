@@ -5,6 +5,7 @@ arguments the core passes. Everything stays a TF op (usable under
 ``tf.function(jit_compile=True)``, no host synchronisation, no NumPy round trip).
 """
 
+import builtins
 import math
 
 import ml_dtypes
@@ -150,6 +151,13 @@ def take_along_axis(x, indices, /, *, axis=-1):
     if axis % x.ndim != x.ndim - 1:
         x, indices = moveaxis(x, axis, -1), moveaxis(indices, axis, -1)
         return moveaxis(take_along_axis(x, indices), -1, axis)
+    if builtins.all(d == 1 for d in x.shape[:-1]):
+        # A per-class vector broadcast over the indices: one gather, no broadcast copy.
+        return tf.gather(tf.reshape(x, [-1]), indices)
+    if x.shape[:-1] != indices.shape[:-1] or None in x.shape[:-1]:
+        batch = tf.broadcast_dynamic_shape(tf.shape(x)[:-1], tf.shape(indices)[:-1])
+        x = tf.broadcast_to(x, tf.concat([batch, tf.shape(x)[-1:]], 0))
+        indices = tf.broadcast_to(indices, tf.concat([batch, tf.shape(indices)[-1:]], 0))
     return tf.gather(x, indices, axis=-1, batch_dims=x.ndim - 1)
 
 
@@ -226,3 +234,19 @@ def full_like(x, /, fill_value, *, dtype=None, device=None):
 def vecdot(x1, x2, /, *, axis=-1):
     x1, x2 = _as_operands(x1, x2)
     return tf.reduce_sum(x1 * x2, axis=axis)
+
+
+def pow(x1, x2, /):  # noqa: A001
+    return tf.pow(*_as_operands(x1, x2))
+
+
+class _Info:
+    """The inspection namespace: TensorFlow's default dtypes, as the standard describes them."""
+
+    def default_dtypes(self, *, device=None):
+        return {"real floating": tf.float32, "complex floating": tf.complex64, "integral": tf.int64,
+                "indexing": tf.int64}
+
+
+def __array_namespace_info__():
+    return _Info()

@@ -1,8 +1,8 @@
-"""PyTorch adapter of imbalance_losses.
+"""PyTorch primitives of imbalance_losses: the layer below the core.
 
-``imbalance_losses_torch._adapter`` holds the primitives the core calls for
+``imbalance_losses_torch._adapter`` holds what the core calls for
 ``torch.Tensor`` inputs (found lazily by the array's type). The ``torch.nn``
-loss modules, a layer above the core, live in ``imbalance_losses_torch.nn``.
+loss modules, a layer above the core, are ``imbalance_losses.torch``.
 """
 
 from ._adapter import replica_sum

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from imbalance_losses._common import start_call
+from imbalance_losses.core.common import start_call
 
 from .harness import RUNNERS, median_time
 from .pairs import PAIRS, QUICK_SIZES, SIZES, inputs

@@ -4,7 +4,7 @@ import json
 import sys
 from pathlib import Path
 
-from conformance.runner import Cell, Column, Report
+from imbalance_losses_conformance.runner import Cell, Column, Report
 
 
 def load(path):

@@ -76,7 +76,7 @@ for case in CASES:
 # Keras: one fit step under MirroredStrategy (the global batch split over 2 replicas)
 # equals the same step on one device, with a class-weighted mean and pooled Dice.
 import keras  # noqa: E402
-import imbalance_losses_keras as ilk  # noqa: E402
+import imbalance_losses.keras as ilk  # noqa: E402
 
 keras.config.set_floatx("float64")  # Keras casts inputs and sample weights to floatx
 

@@ -1,5 +1,6 @@
 """torch.distributed (gloo, 2 processes) + DDP vs one process. Exit 0 iff all equal."""
 
+import faulthandler
 import os
 import sys
 
@@ -53,6 +54,7 @@ def run(case, rows, hook):
 
 
 def worker(rank, port):
+    faulthandler.enable()  # a native abort prints every thread's Python stack
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=WORLD)
     shard = np.arange(N)[rank * N // WORLD:(rank + 1) * N // WORLD]
@@ -71,7 +73,7 @@ def worker(rank, port):
 
 def check_modules(rank, shard):
     """torch.nn modules under DDP: the GHM state buffer and pooled Dice are global."""
-    from imbalance_losses_torch import nn as iln
+    import imbalance_losses.torch as iln
 
     for make in (lambda hook: iln.GHMCLoss(bins=10, momentum=0.75, replica_sum=hook),
                  lambda hook: iln.SoftmaxDiceLoss(alpha=0.1, replica_sum=hook)):

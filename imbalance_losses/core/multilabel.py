@@ -7,37 +7,64 @@ in Circle loss. Decode with ``logits > 0``; no sigmoid or softmax on the logits.
 
 from __future__ import annotations
 
-from ._common import LossCall, binary_targets, element_weights, reduce_loss, start_call
-from ._validation import check_array_values, invalid_argument
+from .autodiff import closed_form
+from .common import LossCall, binary_targets, device_of, element_weights, reduce_loss, start_call
+from .dispatch import loss_function
+from .validation import check_array_values, invalid_argument
 
 __all__ = ["multilabel_categorical_crossentropy", "sparse_multilabel_categorical_crossentropy"]
 
 
-def _log_one_plus_sum_exp(call: LossCall, terms):
-    """``log(1 + sum_j e^{terms_j})`` over the last axis; ``-inf`` terms are absent.
-
-    The implicit ``0`` logit keeps the maximum finite, so a row of only ``-inf``
-    gives exactly 0 with zero gradient.
-    """
-    xp = call.xp
-    shift = call.stop_gradient(xp.maximum(xp.max(terms, axis=-1, keepdims=True), xp.zeros_like(terms[..., :1])))
-    total = xp.exp(-shift) + xp.sum(xp.exp(terms - shift), axis=-1, keepdims=True)
-    return (xp.log(total) + shift)[..., 0]
-
-
-def _masked_log(call: LossCall, weight):
-    """``log(weight)`` where positive, ``-inf`` elsewhere, without differentiating log(0)."""
-    xp = call.xp
+def _masked_log(xp, weight, excluded):
+    """``log(weight)`` where positive, ``-inf`` elsewhere and at ``excluded`` classes."""
     present = weight > 0
-    safe = xp.where(present, weight, xp.ones_like(weight))
-    return xp.where(present, xp.log(safe), xp.asarray(-xp.inf, dtype=call.dtype, device=call.device))
+    if excluded is not None:
+        present = present & ~excluded
+    return xp.where(present, xp.log(xp.where(present, weight, 1.0)), -xp.inf)
 
 
-def zlpr(call: LossCall, s, log_pos, log_neg):
-    """``log(1 + sum_i e^{-s_i + log_pos_i}) + log(1 + sum_i e^{s_i + log_neg_i})``."""
-    return _log_one_plus_sum_exp(call, log_pos - s) + _log_one_plus_sum_exp(call, s + log_neg)
+def _log1p_sum_exp(xp, terms):
+    """``log(1 + sum_j e^{terms_j})`` over the last axis as ``(shift, log_inner)``, keepdims,
+    with the value ``shift + log_inner``; ``-inf`` terms are absent.
+
+    The implicit 0 keeps the shift finite, so a row of only ``-inf`` gives exactly 0;
+    where every term is below 0 it is ``log1p`` of the sum, exact however small. The
+    derivative uses ``terms - shift`` and ``log_inner`` apart, never their large sum
+    (at logits of 1e4 in float32 that sum is known only to ~1e-3).
+    """
+    shift = xp.maximum(xp.max(terms, axis=-1, keepdims=True), 0.0)
+    total = xp.sum(xp.exp(terms - shift), axis=-1, keepdims=True)
+    return shift, xp.where(shift > 0, xp.log(xp.exp(-shift) + total), xp.log1p(total))
 
 
+def _zlpr_terms(xp, s, t, excluded):
+    log_positive, log_negative = _masked_log(xp, t, excluded), _masked_log(xp, 1 - t, excluded)
+    return log_positive - s, s + log_negative
+
+
+@closed_form("zlpr", rowwise=True)
+def zlpr(xp, s, t, excluded):
+    r""":math:`\log(1 + \sum_i t_i e^{-s_i}) + \log(1 + \sum_i (1 - t_i) e^{s_i})` per row.
+
+    Targets of 0 (or 1) remove a class from a sum exactly (``log 0 = -inf``);
+    ``excluded`` classes are in neither sum.
+    """
+    positive, negative = _zlpr_terms(xp, s, t, excluded)
+    saved = (*_log1p_sum_exp(xp, positive), *_log1p_sum_exp(xp, negative))
+    positive_shift, positive_inner, negative_shift, negative_inner = saved
+    return (positive_shift + positive_inner + negative_shift + negative_inner)[..., 0], saved
+
+
+@zlpr.defderivative
+def _(xp, s, t, excluded, *, saved):
+    # Each sum's derivative is a softmax over its terms with the implicit 0:
+    # -t_j e^{-s_j} / (1 + sum t e^{-s}) + (1 - t_j) e^{s_j} / (1 + sum (1 - t) e^{s}).
+    positive, negative = _zlpr_terms(xp, s, t, excluded)
+    positive_shift, positive_inner, negative_shift, negative_inner = saved
+    return xp.exp((negative - negative_shift) - negative_inner) - xp.exp((positive - positive_shift) - positive_inner)
+
+
+@loss_function
 def multilabel_categorical_crossentropy(logits, targets, *, weights=None, reduction="mean", replica_sum=None):
     r"""Multi-label categorical cross-entropy (ZLPR), hard or soft targets.
 
@@ -62,7 +89,7 @@ def multilabel_categorical_crossentropy(logits, targets, *, weights=None, reduct
         Over samples; ``"none"`` returns shape ``logits.shape[:-1]``.
     replica_sum : callable, default=None
         A function summing an array over data-parallel replicas, e.g.
-        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        ``imbalance_losses.torch.replica_sum()``; batch statistics (the mean's
         denominator) then cover the global batch and every replica returns
         the global loss. See the distributed-training guide.
 
@@ -73,7 +100,7 @@ def multilabel_categorical_crossentropy(logits, targets, *, weights=None, reduct
     Su et al., `ZLPR: A Novel Loss for Multi-label Classification <https://arxiv.org/abs/2208.02955>`_, 2022.
     """
     call, s, t = _start(logits, targets, weights)
-    loss = zlpr(call, s, _masked_log(call, t), _masked_log(call, 1 - t))
+    loss = zlpr(call, s, t, None)
     return reduce_loss(call, loss, element_weights(call, weights, s.shape[:-1]), reduction, replica_sum=replica_sum)
 
 
@@ -84,6 +111,7 @@ def _start(logits, targets, weights):
     return call, s, binary_targets(call, targets, s.shape)
 
 
+@loss_function
 def sparse_multilabel_categorical_crossentropy(logits, label_indices, *, mask_zero=False, weights=None, reduction="mean", replica_sum=None):
     r"""Multi-label categorical cross-entropy (ZLPR) with positive class indices.
 
@@ -107,7 +135,7 @@ def sparse_multilabel_categorical_crossentropy(logits, label_indices, *, mask_ze
     reduction : {"mean", "sum", "none"}, default="mean"
     replica_sum : callable, default=None
         A function summing an array over data-parallel replicas, e.g.
-        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        ``imbalance_losses.torch.replica_sum()``; batch statistics (the mean's
         denominator) then cover the global batch and every replica returns
         the global loss. See the distributed-training guide.
 
@@ -119,33 +147,34 @@ def sparse_multilabel_categorical_crossentropy(logits, label_indices, *, mask_ze
         raise invalid_argument("mask_zero", "True or False", mask_zero)
     call, s = start_call(logits, label_indices=label_indices, weights=weights)
     xp = call.xp
-    if not xp.isdtype(label_indices.dtype, "integral"):
+    indices = call.labels(label_indices)
+    if not xp.isdtype(indices.dtype, "integral"):
         msg = (
             "Invalid dtype for argument `label_indices`. Expected integer class indices. "
-            f"Received: label_indices.dtype={label_indices.dtype}"
+            f"Received: label_indices.dtype={indices.dtype}"
         )
         raise TypeError(msg)
     expected = tuple(s.shape[:-1])
-    if s.ndim < 1 or label_indices.ndim != s.ndim or tuple(label_indices.shape[:-1]) != expected:
+    if s.ndim < 1 or indices.ndim != s.ndim or not all(
+        a is None or b is None or a == b for a, b in zip(indices.shape[:-1], expected)
+    ):
         msg = (
             f"Invalid shape for argument `label_indices`. Expected {expected + ('K',)} (the shape of "
             f"`logits` with K positive indices in place of the class axis). "
-            f"Received: label_indices.shape={tuple(label_indices.shape)}"
+            f"Received: label_indices.shape={tuple(indices.shape)}"
         )
         raise ValueError(msg)
     num_classes = s.shape[-1]
-    check_array_values(xp, "label_indices", lambda: (label_indices >= 0) & (label_indices < num_classes),
-                       f"class indices in [0, {num_classes})")
-    ids = xp.arange(num_classes, dtype=label_indices.dtype, device=call.device)
+    in_range = (indices >= 0) & (indices < num_classes)
+    check_array_values(xp, "label_indices", lambda: in_range, lambda: f"class indices in [0, {num_classes})")
+    ids = xp.arange(num_classes, dtype=indices.dtype, device=call.device)
     # K is a static shape: one comparison per listed index builds the multi-hot.
-    positive = xp.zeros(s.shape, dtype=xp.bool, device=call.device)
-    for k in range(label_indices.shape[-1]):
-        positive = positive | (label_indices[..., k : k + 1] == ids)
+    positive = xp.zeros_like(s, dtype=xp.bool)
+    for k in range(indices.shape[-1]):
+        positive = positive | (indices[..., k : k + 1] == ids)
     excluded = ids == 0 if mask_zero else None
-    if excluded is not None:
-        positive = positive & ~excluded
-    zero = xp.zeros_like(s)
-    minus_inf = xp.full_like(s, -xp.inf)
-    negative = ~positive if excluded is None else ~(positive | excluded)
-    loss = zlpr(call, s, xp.where(positive, zero, minus_inf), xp.where(negative, zero, minus_inf))
+    # With value checks off, an index out of range makes its sample's loss NaN (never a silently
+    # dropped positive).
+    poison = xp.where(xp.all(in_range, axis=-1), xp.zeros_like(s[..., 0]), xp.nan)
+    loss = zlpr(call, s, xp.astype(positive, call.dtype), excluded) + poison
     return reduce_loss(call, loss, element_weights(call, weights, s.shape[:-1]), reduction, replica_sum=replica_sum)

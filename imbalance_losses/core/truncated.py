@@ -2,28 +2,74 @@
 
 Cross-entropy stops updating elements that are already classified well enough.
 The hard form drops them (zero loss, zero gradient); the soft form replaces the
-step function by a sigmoid so that the weight itself carries gradient.
+step function by a sigmoid so that the weight itself carries gradient. Each is a
+closed-form term: value and derivative side by side.
 """
 
 from __future__ import annotations
 
 import math
 
-from ._common import element_weights, log_sigmoid, logsumexp, reduce_loss, softplus
-from ._sigmoid import start_sigmoid_call
-from ._softmax import finish_softmax_loss, log_partition, start_softmax_call
-from ._validation import check_number
+from .autodiff import closed_form
+from .dispatch import loss_function
+from .common import element_weights, reduce_loss
+from .sigmoid import logistic, start_sigmoid_call
+from .softmax import Distribution, finish_softmax_loss, probabilities, row_statistics, start_softmax_call
+from .validation import check_number
 
 __all__ = ["hard_truncated_loss", "soft_truncated_loss", "soft_truncated_softmax_loss"]
 
 
-def _truncated_binary(call, x, y, weight_pos, weight_neg, weights, reduction, replica_sum):
-    """``y λ⁺ CE⁺ + (1 - y) λ⁻ CE⁻`` with ``CE⁺ = softplus(-x)``, ``CE⁻ = softplus(x)``."""
-    xp = call.xp
-    loss = y * weight_pos * softplus(xp, -x) + (1 - y) * weight_neg * softplus(xp, x)
-    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)
+def _hard_masks(xp, x, threshold):
+    """``[p <= m]`` and ``[p >= 1 - m]``, compared on the logit (exact however saturated p is)."""
+    return xp.astype(x <= threshold, x.dtype), xp.astype(x >= -threshold, x.dtype)
 
 
+@closed_form("hard_truncated")
+def hard_truncated_term(xp, x, y, *, threshold):
+    r"""``y [p <= m] softplus(-x) + (1 - y) [p >= 1 - m] softplus(x)``."""
+    keep_positive, keep_negative = _hard_masks(xp, x, threshold)
+    _, _, softplus_x, softplus_minus_x = logistic(xp, x)
+    return y * keep_positive * softplus_minus_x + (1 - y) * keep_negative * softplus_x, ()
+
+
+@hard_truncated_term.defderivative
+def _(xp, x, y, *, saved, threshold):
+    # The masks are piecewise constant (no gradient): the CE derivative where kept.
+    keep_positive, keep_negative = _hard_masks(xp, x, threshold)
+    sigmoid_x, sigmoid_minus_x, _, _ = logistic(xp, x)
+    return (1 - y) * keep_negative * sigmoid_x - y * keep_positive * sigmoid_minus_x
+
+
+@closed_form("soft_truncated")
+def soft_truncated_term(xp, x, y, *, k):
+    r"""``y sigmoid(-kx) softplus(-x) + (1 - y) sigmoid(kx) softplus(x)``."""
+    _, _, softplus_x, softplus_minus_x = logistic(xp, x)
+    sigmoid_kx, sigmoid_minus_kx, _, _ = logistic(xp, k * x)
+    return y * sigmoid_minus_kx * softplus_minus_x + (1 - y) * sigmoid_kx * softplus_x, ()
+
+
+@soft_truncated_term.defderivative
+def _(xp, x, y, *, saved, k):
+    r"""With :math:`\sigma'(kx) = k\sigma(kx)\sigma(-kx)` and :math:`\mathrm{softplus}'(\pm x) = \pm\sigma(\pm x)`:
+
+    .. math::
+
+        \frac{d\ell}{dx} = y\left[-k\sigma_k\bar\sigma_k \mathrm{sp}(-x) - \bar\sigma_k\bar\sigma\right]
+          + (1 - y)\left[k\sigma_k\bar\sigma_k \mathrm{sp}(x) + \sigma_k\sigma\right]
+
+    with :math:`\sigma = \sigma(x)`, :math:`\bar\sigma = \sigma(-x)`, :math:`\sigma_k = \sigma(kx)`,
+    :math:`\bar\sigma_k = \sigma(-kx)`: the weights are not detached.
+    """
+    sigmoid_x, sigmoid_minus_x, softplus_x, softplus_minus_x = logistic(xp, x)
+    sigmoid_kx, sigmoid_minus_kx, _, _ = logistic(xp, k * x)
+    slope = k * sigmoid_kx * sigmoid_minus_kx
+    positive = -slope * softplus_minus_x - sigmoid_minus_kx * sigmoid_minus_x
+    negative = slope * softplus_x + sigmoid_kx * sigmoid_x
+    return y * positive + (1 - y) * negative
+
+
+@loss_function
 def hard_truncated_loss(logits, targets, *, margin=0.5, weights=None, reduction="mean", replica_sum=None):
     r"""Hard-truncated binary cross-entropy: no loss once an element is right by a margin.
 
@@ -50,7 +96,7 @@ def hard_truncated_loss(logits, targets, *, margin=0.5, weights=None, reduction=
     reduction : {"mean", "sum", "none"}, default="mean"
     replica_sum : callable, default=None
         A function summing an array over data-parallel replicas, e.g.
-        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        ``imbalance_losses.torch.replica_sum()``; batch statistics (the mean's
         denominator) then cover the global batch and every replica returns
         the global loss. See the distributed-training guide.
 
@@ -61,13 +107,12 @@ def hard_truncated_loss(logits, targets, *, margin=0.5, weights=None, reduction=
     """
     margin = check_number("margin", margin, low=0.5, high=1)
     call, x, y = start_sigmoid_call(logits, targets, weights=weights)
-    xp = call.xp
     threshold = math.inf if margin == 1 else math.log(margin / (1 - margin))
-    keep_pos = xp.astype(x <= threshold, call.dtype)
-    keep_neg = xp.astype(x >= -threshold, call.dtype)
-    return _truncated_binary(call, x, y, keep_pos, keep_neg, weights, reduction, replica_sum)
+    loss = hard_truncated_term(call, x, y, threshold=threshold)
+    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)
 
 
+@loss_function
 def soft_truncated_loss(logits, targets, *, k=1.0, weights=None, reduction="mean", replica_sum=None):
     r"""Softened truncated binary cross-entropy (Su's :math:`L^{**}`).
 
@@ -79,7 +124,7 @@ def soft_truncated_loss(logits, targets, *, k=1.0, weights=None, reduction="mean
     :math:`\sigma(\pm kx)`; as :math:`k \to \infty` it approaches the hard form,
     and :math:`k = 1` is the focal loss with :math:`\gamma = 1` (no :math:`\alpha`).
     The weights :math:`\sigma(\pm kx)` are **not** detached: their gradient is the
-    point of the softening. They are computed as :math:`\exp(\log\sigma(\pm kx))`.
+    point of the softening.
 
     Parameters
     ----------
@@ -95,12 +140,47 @@ def soft_truncated_loss(logits, targets, *, k=1.0, weights=None, reduction="mean
     """
     k = check_number("k", k, low=0, low_open=True)
     call, x, y = start_sigmoid_call(logits, targets, weights=weights)
-    xp = call.xp
-    weight_pos = xp.exp(log_sigmoid(xp, -k * x))
-    weight_neg = xp.exp(log_sigmoid(xp, k * x))
-    return _truncated_binary(call, x, y, weight_pos, weight_neg, weights, reduction, replica_sum)
+    loss = soft_truncated_term(call, x, y, k=k)
+    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)
 
 
+def _softmax_weights(xp, x, k):
+    """``softmax(-k x)`` and its row statistics."""
+    flipped = -k * x
+    statistics = row_statistics(xp, flipped)
+    return probabilities(xp, flipped, statistics), statistics
+
+
+@closed_form("soft_truncated_softmax", rowwise=True)
+def soft_truncated_softmax_term(xp, x, target, *, index, smoothing, k):
+    r""":math:`-\sum_c t'_c s_c \log p_c` with :math:`s = \operatorname{softmax}(-kx)`."""
+    m, log_sum = row_statistics(xp, x)
+    s, (m_flipped, log_sum_flipped) = _softmax_weights(xp, x, k)
+    t = Distribution(xp, target, x.shape[-1], index=index, smoothing=smoothing)
+    return t.expect(s * (log_sum - (x - m))), (m, log_sum, m_flipped, log_sum_flipped)
+
+
+@soft_truncated_softmax_term.defderivative
+def _(xp, x, target, *, saved, index, smoothing, k):
+    r"""With :math:`\partial s_c/\partial x_j = -k s_c(\delta_{cj} - s_j)`,
+    :math:`\partial \log p_c / \partial x_j = \delta_{cj} - p_j`, :math:`\ell = -\sum_c t'_c s_c \log p_c`
+    and :math:`S = \sum_c t'_c s_c`:
+
+    .. math::
+
+        \frac{\partial \ell}{\partial x_j} = t'_j s_j (k \log p_j - 1) + k s_j \ell + p_j S
+    """
+    m, log_sum = saved[:2]
+    t = Distribution(xp, target, x.shape[-1], index=index, smoothing=smoothing)
+    s = probabilities(xp, -k * x, saved[2:])
+    log_p = (x - m) - log_sum
+    loss = t.expect(-s * log_p)[..., None]
+    weights = t.dense(x.dtype) * s
+    total = xp.sum(weights, axis=-1, keepdims=True)
+    return weights * (k * log_p - 1) + k * s * loss + probabilities(xp, x, saved) * total
+
+
+@loss_function
 def soft_truncated_softmax_loss(
     logits, labels, *, k=1.0, label_smoothing=0.0, ignore_index=None, axis=-1, weights=None, reduction="mean", replica_sum=None
 ):
@@ -129,12 +209,8 @@ def soft_truncated_softmax_loss(
     Su Jianlin, `从loss的硬截断、软化到focal loss <https://kexue.fm/archives/4733>`_, 2017.
     """
     k = check_number("k", k, low=0, low_open=True)
-    call, z, targets = start_softmax_call(
+    call, x, targets = start_softmax_call(
         logits, labels, axis=axis, label_smoothing=label_smoothing, ignore_index=ignore_index, weights=weights
     )
-    xp = call.xp
-    flipped = -k * z
-    log_weight = targets.select(flipped) - logsumexp(call, flipped, keepdims=True)
-    nll = log_partition(xp, z) - targets.select(z)
-    loss = targets.expect(xp.exp(log_weight) * nll)
+    loss = soft_truncated_softmax_term(call, x, targets.target, k=k, **targets.static)
     return finish_softmax_loss(call, targets, loss, weights=weights, reduction=reduction, replica_sum=replica_sum)

@@ -7,43 +7,79 @@ Dice compares a soft prediction ``q`` with the targets ``y`` through
 
 from __future__ import annotations
 
-from ._common import combine_weights, element_weights, log_sigmoid, reduce_loss, safe_divide, sum_over_replicas
-from ._sigmoid import start_sigmoid_call
-from ._softmax import log_one_minus_softmax, log_partition, start_softmax_call
-from ._validation import check_number, invalid_argument
+from .autodiff import closed_form
+from .common import combine_weights, element_weights, reduce_loss, safe_divide, sum_over_replicas
+from .dispatch import loss_function
+from .sigmoid import logistic, start_sigmoid_call
+from .softmax import _first_maximum, complement, start_softmax_call
+from .validation import check_number, check_reduction, invalid_argument
 
 __all__ = ["dice_loss", "softmax_dice_loss"]
 
 
-def _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty):
+def _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty, reduction):
     alpha = check_number("alpha", alpha, low=0)
     smooth = check_number("smooth", smooth, low=0)
     for name, value in (("square_denominator", square_denominator), ("per_sample", per_sample), ("ignore_empty", ignore_empty)):
         if not isinstance(value, bool):
             raise invalid_argument(name, "True or False", value)
+    check_reduction(reduction)
+    if ignore_empty and per_sample:
+        # A single element has no "empty set" to drop: the combination means nothing.
+        raise invalid_argument("ignore_empty", "False with per_sample=True (it applies to pooled sets)", ignore_empty)
     return alpha, smooth
 
 
-def dice_coefficient_loss(xp, q, y, smooth, square_denominator, axis=None, replica_sum=None):
-    """``1 - (2 sum q y + s) / (sum q + sum y + s)`` over ``axis`` (elementwise for ``axis=()``).
+def dice_coefficient_loss(xp, q, y, smooth, square_denominator, axis=None, replica_sum=None, w=None):
+    """``1 - (2 sum w q y + s) / (sum w q + sum w y + s)`` over ``axis`` (elementwise for ``axis=()``).
 
-    A zero denominator (``smooth=0`` and nothing predicted or present) means
+    The weights ``w`` enter every sum linearly, so 0/1 weights mask and any
+    non-negative weights keep the loss in [0, 1], invariant to their scale. A
+    zero denominator (``smooth=0`` and nothing predicted or present) means
     perfect agreement: loss 0, not NaN. Pooled sums are taken over all replicas
     with ``replica_sum`` (differentiably: they carry the gradient).
     """
     def total(v):
-        return v if axis == () else sum_over_replicas(replica_sum, xp.sum(v, axis=axis))
+        weighted = v if w is None else v * w
+        return weighted if axis == () else sum_over_replicas(replica_sum, xp.sum(weighted, axis=axis))
 
     numerator = 2 * total(q * y) + smooth
     denominator = (total(q * q) + total(y * y) if square_denominator else total(q) + total(y)) + smooth
     return 1 - xp.where(denominator > 0, safe_divide(xp, numerator, denominator), xp.ones_like(denominator))
 
 
-def _self_adjusted(xp, log_p, log_one_minus_p, alpha):
-    """``q = (1 - p)^alpha p`` from log-probabilities."""
-    return xp.exp(alpha * log_one_minus_p + log_p) if alpha else xp.exp(log_p)
+@closed_form("self_adjusted_sigmoid")
+def self_adjusted_sigmoid(xp, x, *, alpha):
+    r"""``q = (1 - p)^alpha p = sigmoid(x) sigmoid(-x)^alpha``."""
+    sigmoid_x, sigmoid_minus_x, _, _ = logistic(xp, x)
+    return (sigmoid_x * xp.pow(sigmoid_minus_x, alpha) if alpha else sigmoid_x), ()
 
 
+@self_adjusted_sigmoid.defderivative
+def _(xp, x, *, saved, alpha):
+    # d log sigmoid(x)/dx = sigmoid(-x), d log sigmoid(-x)/dx = -sigmoid(x):
+    # dq/dx = q (sigmoid(-x) - alpha sigmoid(x)).
+    sigmoid_x, sigmoid_minus_x, _, _ = logistic(xp, x)
+    q = sigmoid_x * xp.pow(sigmoid_minus_x, alpha) if alpha else sigmoid_x
+    return q * (sigmoid_minus_x - alpha * sigmoid_x)
+
+
+def self_adjusted_softmax(call, x, alpha):
+    """``q_c = (1 - p_c)^alpha p_c`` of every class (traced autodiff: the coupling of
+    classes through the softmax makes a closed form no cheaper here)."""
+    xp = call.xp
+    # Shifted by the detached row maximum: autodiff then sees log_sum's true gradient, softmax(x).
+    z = x - call.stop_gradient(xp.max(x, axis=-1, keepdims=True))
+    log_sum = xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
+    log_p = z - log_sum
+    if not alpha:
+        return xp.exp(log_p)
+    is_first, log_rest = _first_maximum(xp, z)
+    log_u, _ = complement(xp, z, log_sum, z, is_first, log_rest)
+    return xp.exp(alpha * log_u + log_p)
+
+
+@loss_function
 def dice_loss(
     logits,
     targets,
@@ -62,10 +98,11 @@ def dice_loss(
     .. math::
 
         q = (1 - p)^\alpha p,\quad p = \sigma(x),\qquad
-        \mathcal{L} = 1 - \frac{2\sum_i \tilde q_i \tilde y_i + s}{\sum_i \tilde q_i + \sum_i \tilde y_i + s}
+        \mathcal{L} = 1 - \frac{2\sum_i w_i q_i y_i + s}{\sum_i w_i q_i + \sum_i w_i y_i + s}
 
-    with :math:`\tilde q = w q`, :math:`\tilde y = w y` (``weights`` multiply both)
-    and squares :math:`\tilde q^2, \tilde y^2` in the denominator with
+    where the ``weights`` :math:`w` enter every sum linearly (0/1 weights mask; any
+    non-negative weights keep the loss in [0, 1] and invariant to their scale),
+    and squares :math:`\sum w q^2, \sum w y^2` in the denominator with
     ``square_denominator``. By default every element is one binary decision and
     all elements are pooled into one set-level Dice (a scalar for every
     ``reduction``). ``per_sample=True`` gives the per-element form
@@ -96,22 +133,22 @@ def dice_loss(
     ----------
     Li et al., `Dice Loss for Data-imbalanced NLP Tasks <https://arxiv.org/abs/1911.02855>`_, ACL 2020.
     """
-    alpha, smooth = _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty)
+    alpha, smooth = _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty, reduction)
     call, x, y = start_sigmoid_call(logits, targets, weights=weights)
     xp = call.xp
-    q = _self_adjusted(xp, log_sigmoid(xp, x), log_sigmoid(xp, -x), alpha)
+    q = self_adjusted_sigmoid(call, x, alpha=alpha)
     w = element_weights(call, weights, x.shape)
     if per_sample:
         loss = dice_coefficient_loss(xp, q, y, smooth, square_denominator, axis=())
         return reduce_loss(call, loss, w, reduction, replica_sum=replica_sum)
-    if w is not None:
-        q, y = q * w, y * w
-    loss = dice_coefficient_loss(xp, q, y, smooth, square_denominator, replica_sum=replica_sum)
+    loss = dice_coefficient_loss(xp, q, y, smooth, square_denominator, replica_sum=replica_sum, w=w)
     if ignore_empty:
-        loss = xp.where(sum_over_replicas(replica_sum, xp.sum(y)) > 0, loss, xp.zeros_like(loss))
+        positives = xp.sum(y if w is None else y * w)
+        loss = xp.where(sum_over_replicas(replica_sum, positives) > 0, loss, xp.zeros_like(loss))
     return call.finish(loss)
 
 
+@loss_function
 def softmax_dice_loss(
     logits,
     labels,
@@ -132,10 +169,10 @@ def softmax_dice_loss(
     .. math::
 
         q_{ic} = (1 - p_{ic})^\alpha p_{ic},\qquad
-        \mathcal{L}_c = 1 - \frac{2\sum_i \tilde q_{ic} \tilde t_{ic} + s}{\sum_i \tilde q_{ic} + \sum_i \tilde t_{ic} + s}
+        \mathcal{L}_c = 1 - \frac{2\sum_i w_i q_{ic} t_{ic} + s}{\sum_i w_i q_{ic} + \sum_i w_i t_{ic} + s}
 
-    with one-hot (or given dense) targets :math:`t`, :math:`\tilde q = w q`,
-    :math:`\tilde t = w t` (ignored elements have :math:`w = 0`). By default each
+    with one-hot (or given dense) targets :math:`t` and element weights :math:`w`
+    (ignored elements have :math:`w = 0`). By default each
     class is one Dice pooled over all elements and ``reduction`` acts over the
     classes (``"none"`` returns shape ``(C,)``); ``ignore_empty`` drops classes
     without positive targets from that average (shown as 0 with ``"none"``).
@@ -164,27 +201,24 @@ def softmax_dice_loss(
     ----------
     Li et al., `Dice Loss for Data-imbalanced NLP Tasks <https://arxiv.org/abs/1911.02855>`_, ACL 2020.
     """
-    alpha, smooth = _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty)
-    call, z, targets = start_softmax_call(
+    alpha, smooth = _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty, reduction)
+    call, x, targets = start_softmax_call(
         logits, labels, axis=axis, label_smoothing=0.0, ignore_index=ignore_index, weights=weights
     )
     xp = call.xp
-    log_z = log_partition(xp, z)
-    ids = xp.arange(targets.num_classes, dtype=targets.id_dtype, device=call.device)
-    log_p = z - log_z
-    log_one_minus_p = log_one_minus_softmax(call, z, log_z, ids, z) if alpha else None
-    q = _self_adjusted(xp, log_p, log_one_minus_p, alpha)
+    q = self_adjusted_softmax(call, x, alpha)
     t = targets.one_hot()
     w = combine_weights(element_weights(call, weights, targets.element_shape), targets.valid_weight())
     if per_sample:
         per_class = dice_coefficient_loss(xp, q, t, smooth, square_denominator, axis=())
         return reduce_loss(call, xp.mean(per_class, axis=-1), w, reduction, replica_sum=replica_sum)
-    if w is not None:
-        q, t = q * w[..., None], t * w[..., None]
+    w = None if w is None else w[..., None]
     element_axes = tuple(range(q.ndim - 1))
-    per_class = dice_coefficient_loss(xp, q, t, smooth, square_denominator, axis=element_axes, replica_sum=replica_sum)
+    per_class = dice_coefficient_loss(xp, q, t, smooth, square_denominator, axis=element_axes,
+                                      replica_sum=replica_sum, w=w)
     present = None
     if ignore_empty:
-        present = xp.astype(sum_over_replicas(replica_sum, xp.sum(t, axis=element_axes)) > 0, call.dtype)
+        positives = xp.sum(t if w is None else t * w, axis=element_axes)
+        present = xp.astype(sum_over_replicas(replica_sum, positives) > 0, call.dtype)
     # Over classes: absent classes get weight 0 (dropped from the mean).
     return reduce_loss(call, per_class, present, reduction)

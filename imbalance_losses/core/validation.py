@@ -34,6 +34,17 @@ def invalid_argument(name: str, expected: str, received) -> ValueError:
     )
 
 
+def unknown_options(owner: str, unknown: dict, missing: list, expected: list) -> TypeError:
+    """A class built with options its function does not take, or without a required one."""
+    received = ", ".join(f"{k}={format_value(v)}" for k, v in unknown.items())
+    if missing:
+        received = ", ".join(filter(None, [received, f"no value for {', '.join(missing)}"]))
+    return TypeError(
+        f"Invalid arguments for `{owner}`. Expected keyword options among {tuple(expected)}"
+        f"{' (required: ' + ', '.join(missing) + ')' if missing else ''}. Received: {received}"
+    )
+
+
 def check_reduction(reduction) -> None:
     if reduction not in REDUCTIONS:
         raise invalid_argument("reduction", f"one of {REDUCTIONS}", reduction)
@@ -83,8 +94,14 @@ def check_floating(xp, name, x) -> None:
         raise TypeError(msg)
 
 
+def _same_size(a, b) -> bool:
+    """Sizes agree, or one is unknown until run time (``None``: e.g. a TF batch dimension)."""
+    return a is None or b is None or a == b
+
+
 def check_shape(name, shape, expected_shape, description) -> None:
-    if tuple(shape) != tuple(expected_shape):
+    shape, expected_shape = tuple(shape), tuple(expected_shape)
+    if len(shape) != len(expected_shape) or not all(map(_same_size, shape, expected_shape)):
         msg = (
             f"Invalid shape for argument `{name}`. Expected {description} {tuple(expected_shape)}. "
             f"Received: {name}.shape={tuple(shape)}"
@@ -95,7 +112,7 @@ def check_shape(name, shape, expected_shape, description) -> None:
 def check_broadcastable(name, shape, target_shape, description) -> None:
     shape, target_shape = tuple(shape), tuple(target_shape)
     ok = len(shape) <= len(target_shape) and all(
-        s in (1, t) for s, t in zip(reversed(shape), reversed(target_shape))
+        s == 1 or _same_size(s, t) for s, t in zip(reversed(shape), reversed(target_shape))
     )
     if not ok:
         msg = (
@@ -140,7 +157,9 @@ def value_checks_enabled() -> bool:
 def check_array_values(xp, name, valid, expected) -> None:
     """When value checks are on, raise if any entry of the boolean array ``valid()`` is false.
 
-    ``valid`` is a function so that nothing is computed while checks are off.
+    ``valid`` is a function so that nothing is computed while checks are off, and
+    ``expected`` may be one too (a message with option values in it is then never
+    formatted on the loss path, where ``torch.compile`` may hold them as symbols).
     """
     if not value_checks_enabled():
         return
@@ -148,29 +167,9 @@ def check_array_values(xp, name, valid, expected) -> None:
     bad = int(xp.sum(xp.astype(~ok, xp.int32)))
     if bad:
         total = math.prod(ok.shape)
+        expected = expected() if callable(expected) else expected
         msg = (
             f"Invalid values in argument `{name}`. Expected {expected}. "
             f"Received: {bad} of {total} values outside."
         )
         raise ValueError(msg)
-
-
-def loss_options(owner: str, function, options: dict, defaults: dict | None = None) -> dict:
-    """The keyword options of a core loss ``function`` with ``options`` applied.
-
-    For the framework-native classes (torch modules, Keras losses): everything after
-    the two array arguments except ``weights`` and ``state``, with ``defaults``
-    overriding the function's own; unknown or missing options raise ``TypeError``.
-    """
-    import inspect
-
-    parameters = list(inspect.signature(function).parameters.items())[2:]
-    values = {name: p.default for name, p in parameters if name not in ("weights", "state")}
-    values.update({k: v for k, v in (defaults or {}).items() if k in values})
-    unknown = set(options) - set(values)
-    if unknown:
-        raise TypeError(f"{owner} got unexpected option(s) {sorted(unknown)}; expected a subset of {sorted(values)}")
-    missing = [k for k, v in values.items() if v is inspect.Parameter.empty and k not in options]
-    if missing:
-        raise TypeError(f"{owner} missing required option(s) {missing}")
-    return {**values, **options}

@@ -5,24 +5,28 @@ histogram of ``bins`` equal bins over [0, 1], normalised as mmdetection does:
 ``beta = tot / count(bin)`` divided by the number of non-empty bins, where
 ``tot`` is the number of valid elements. With ``momentum > 0`` the bin counts are
 an exponential moving average carried in a ``(bins,)`` state array that is
-passed in and returned (functional, jit-friendly). The histogram is built with
-one vectorised comparison against the bin ids: no Python loop over bins and no
-host synchronisation.
+passed in and returned (functional, jit-friendly). The histogram costs O(N): the
+adapter's native counting (``index_add``, ``bincount``, ``unsorted_segment_sum``),
+or a sort and ``searchsorted`` in the standard; no N x bins array, no Python loop
+over bins, no host synchronisation.
 """
 
 from __future__ import annotations
 
-
-from ._common import LossCall, element_weights, log_sigmoid, reduce_loss, start_call, sum_over_replicas
-from ._sigmoid import binary_cross_entropy, start_sigmoid_call
-from ._validation import check_integer, check_number, check_shape, invalid_argument
+from .autodiff import closed_form
+from .common import LossCall, element_weights, gather_classes, histogram, reduce_loss, start_call, sum_over_replicas
+from .dispatch import loss_function
+from .sigmoid import binary_cross_entropy, logistic, start_sigmoid_call
+from .validation import check_array_values, check_integer, check_number, check_shape, invalid_argument
 
 __all__ = ["ghm_c_loss", "ghm_r_loss"]
 
 
-def _check_options(bins, momentum):
+def _check_options(bins, momentum, bias_correction):
     bins = check_integer("bins", bins, low=1)
     momentum = check_number("momentum", momentum, low=0, high=1, high_open=True)
+    if not isinstance(bias_correction, bool):
+        raise invalid_argument("bias_correction", "True or False", bias_correction)
     return bins, momentum
 
 
@@ -31,26 +35,27 @@ def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state,
 
     ``g`` holds gradient norms in [0, 1] (no gradient flows through them);
     ``valid`` is a boolean mask or None. Bin ``i`` is ``[i/M, (i+1)/M)`` and the
-    last bin also holds ``g = 1`` (mmdetection widens its last edge by 1e-6).
+    last bin also holds ``g = 1`` (mmdetection widens its last edge by 1e-6). A
+    non-finite ``g`` (a NaN logit) is outside the histogram, as in mmdetection:
+    its element's loss is NaN, the others' weights are unaffected.
     """
     xp = call.xp
     g = call.stop_gradient(g)
-    bin_index = xp.astype(xp.clip(xp.floor(g * bins), 0, bins - 1), xp.int32)
-    ids = xp.arange(bins, dtype=xp.int32, device=call.device)
-    in_bin = bin_index[..., None] == ids
-    if valid is not None:
-        in_bin = in_bin & valid[..., None]
-    flat = xp.reshape(xp.astype(in_bin, call.dtype), (-1, bins))
+    finite = xp.isfinite(g)
+    counted = finite if valid is None else finite & valid
+    bin_index = xp.astype(xp.clip(xp.floor(xp.where(finite, g, 0.0) * bins), 0, bins - 1), call.index_dtype)
     # Global bin counts: every replica gets the same weights and the same new state.
-    counts = sum_over_replicas(replica_sum, xp.sum(flat, axis=0))
+    counts = sum_over_replicas(replica_sum, histogram(call, bin_index, xp.astype(counted, call.dtype), bins))
     tot = xp.sum(counts)
     tot = xp.where(tot > 0, tot, xp.ones_like(tot))
+    state_dtype = call.dtype
     if momentum > 0:
         if state is None:
             state = xp.zeros_like(counts)
         else:
-            state = call.asarray(state)
+            state, state_dtype = _state(call, state)
             check_shape("state", state.shape, (bins,), "one value per bin, shape")
+            check_array_values(xp, "state", lambda: (state >= 0) & xp.isfinite(state), "non-negative finite values")
         if bias_correction:
             # A state that has seen nothing yet (all zeros) starts from this batch's
             # counts: decided on device, so a module can always pass its buffer.
@@ -65,17 +70,46 @@ def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state,
     num_non_empty = xp.sum(xp.astype(non_empty, call.dtype))
     bin_weight = xp.where(non_empty, tot / xp.where(non_empty, density, xp.ones_like(density)), xp.zeros_like(density))
     bin_weight = bin_weight / xp.where(num_non_empty > 0, num_non_empty, xp.ones_like(num_non_empty))
-    beta = xp.reshape(xp.take(bin_weight, xp.reshape(bin_index, (-1,)), axis=0), g.shape)
-    return call.stop_gradient(beta), call.stop_gradient(state)
+    beta = gather_classes(call, bin_weight, bin_index)
+    new_state = call.stop_gradient(state)
+    return call.stop_gradient(beta), (new_state if new_state.dtype == state_dtype else xp.astype(new_state, state_dtype))
 
 
-def _valid_mask(call, weights, shape):
+def _state(call: LossCall, state):
+    """The state in the compute dtype, and the dtype it is returned in: that of the state
+    passed in when it is floating (so it can be a ``jax.lax.scan`` carry), else the
+    compute dtype."""
+    xp = call.xp
+    given = xp.asarray(state, device=call.device) if isinstance(state, (list, tuple)) else call.asarray(state, state.dtype)
+    dtype = given.dtype if xp.isdtype(given.dtype, "real floating") else call.dtype
+    return call.cast(given), dtype
+
+
+def _valid_mask(call: LossCall, weights, x):
+    """Weight-0 elements are invalid: outside the histogram and ``tot``."""
     if weights is None:
         return None, None
-    w = element_weights(call, weights, shape)
-    return call.xp.broadcast_to(w, shape) > 0, w
+    w = element_weights(call, weights, x.shape)
+    return (w + call.xp.zeros_like(x)) > 0, w
 
 
+@closed_form("authentic_smooth_l1")
+def authentic_smooth_l1(xp, x, target, *, mu):
+    r""":math:`\sqrt{d^2 + \mu^2} - \mu = d^2 / (\sqrt{d^2 + \mu^2} + \mu)`, ``d = x - target``:
+    the second form has no cancellation for :math:`|d| \ll \mu`."""
+    d = x - target
+    root = xp.sqrt(d * d + mu * mu)
+    return d * d / (root + mu), ()
+
+
+@authentic_smooth_l1.defderivative
+def _(xp, x, target, *, saved, mu):
+    # d/dd sqrt(d^2 + mu^2) = d / sqrt(d^2 + mu^2): GHM-R's gradient norm, with its sign.
+    d = x - target
+    return d / xp.sqrt(d * d + mu * mu)
+
+
+@loss_function
 def ghm_c_loss(
     logits, targets, *, bins=10, momentum=0.0, state=None, bias_correction=False, weights=None, reduction="mean", replica_sum=None
 ):
@@ -115,7 +149,7 @@ def ghm_c_loss(
     reduction : {"mean", "sum", "none"}, default="mean"
     replica_sum : callable, default=None
         A function summing an array over data-parallel replicas, e.g.
-        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
+        ``imbalance_losses.torch.replica_sum()``; batch statistics (the mean's
         denominator, the bin counts) then cover the global batch and every replica returns
         the global loss. See the distributed-training guide.
 
@@ -130,19 +164,20 @@ def ghm_c_loss(
     Li, Liu, Wang, `Gradient Harmonized Single-stage Detector
     <https://arxiv.org/abs/1811.05181>`_, AAAI 2019.
     """
-    bins, momentum = _check_options(bins, momentum)
+    bins, momentum = _check_options(bins, momentum, bias_correction)
     call, x, y = start_sigmoid_call(logits, targets, weights=weights, state=state)
     xp = call.xp
-    valid, w = _valid_mask(call, weights, x.shape)
-    g = xp.abs(xp.exp(log_sigmoid(xp, x)) - y)
+    valid, w = _valid_mask(call, weights, x)
+    g = xp.abs(logistic(xp, x)[0] - y)
     beta, new_state = gradient_density_weights(
         call, g, valid, bins=bins, momentum=momentum, state=state, bias_correction=bias_correction,
         replica_sum=replica_sum,
     )
-    loss = beta * binary_cross_entropy(xp, x, y)
+    loss = beta * binary_cross_entropy(call, x, y, None)
     return reduce_loss(call, loss, w, reduction, replica_sum=replica_sum), new_state
 
 
+@loss_function
 def ghm_r_loss(
     pred, target, *, mu=0.02, bins=10, momentum=0.0, state=None, bias_correction=False, weights=None, reduction="mean", replica_sum=None
 ):
@@ -177,19 +212,19 @@ def ghm_r_loss(
     Li, Liu, Wang, `Gradient Harmonized Single-stage Detector
     <https://arxiv.org/abs/1811.05181>`_, AAAI 2019.
     """
-    bins, momentum = _check_options(bins, momentum)
+    bins, momentum = _check_options(bins, momentum, bias_correction)
     mu = check_number("mu", mu, low=0, low_open=True)
     call, x = start_call(pred, target=target, weights=weights, state=state)
     xp = call.xp
-    check_shape("target", target.shape, pred.shape, "the shape of `pred`,")
-    if not xp.isdtype(target.dtype, "real floating"):
+    if hasattr(target, "dtype") and not xp.isdtype(call.labels(target).dtype, "real floating"):
         raise invalid_argument("target", "a floating-point array", f"dtype {target.dtype}")
-    d = x - call.cast(target)
-    root = xp.sqrt(d * d + mu * mu)
-    valid, w = _valid_mask(call, weights, x.shape)
+    y = call.asarray(target)
+    check_shape("target", y.shape, x.shape, "the shape of `pred`,")
+    d = x - y
+    valid, w = _valid_mask(call, weights, x)
     beta, new_state = gradient_density_weights(
-        call, xp.abs(d) / root, valid, bins=bins, momentum=momentum, state=state, bias_correction=bias_correction,
-        replica_sum=replica_sum,
+        call, xp.abs(d) / xp.sqrt(d * d + mu * mu), valid, bins=bins, momentum=momentum, state=state,
+        bias_correction=bias_correction, replica_sum=replica_sum,
     )
-    loss = beta * (root - mu)
+    loss = beta * authentic_smooth_l1(call, x, y, mu=mu)
     return reduce_loss(call, loss, w, reduction, replica_sum=replica_sum), new_state

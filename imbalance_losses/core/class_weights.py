@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 
-from ._common import LossCall, safe_divide
-from ._dispatch import resolve_backend
-from ._validation import check_array_values, check_choice, check_integer, check_number, invalid_argument
+from .common import LossCall, gather_classes, histogram, safe_divide
+from .dispatch import resolve_backend
+from .validation import check_array_values, check_choice, check_integer, check_number, invalid_argument
 
 __all__ = ["class_prior", "class_weights", "sampling_weights"]
 
@@ -142,10 +142,15 @@ def sampling_weights(labels, num_classes, *, power=1.0):
     xp = backend.xp
     if not xp.isdtype(labels.dtype, "integral") or labels.ndim != 1:
         raise invalid_argument("labels", "a 1-D array of integer class indices", f"array of shape {tuple(labels.shape)} and dtype {labels.dtype}")
-    check_array_values(xp, "labels", lambda: (labels >= 0) & (labels < num_classes), f"class indices in [0, {num_classes})")
     dtype = _float_dtype(backend, labels.dtype)
-    ids = xp.arange(num_classes, dtype=labels.dtype, device=backend.adapter.device(labels))
-    counts = xp.sum(xp.astype(labels[:, None] == ids, dtype), axis=0)
-    per_sample = xp.take(counts, labels, axis=0)
+    call = LossCall(backend, dtype, dtype, backend.adapter.device(labels))
+    labels = call.labels(labels)  # the indexing dtype: uint8 labels with more than 255 classes count right
+    check_array_values(xp, "labels", lambda: (labels >= 0) & (labels < num_classes), lambda: f"class indices in [0, {num_classes})")
+    in_range = (labels >= 0) & (labels < num_classes)
+    index = xp.where(in_range, labels, 0)
+    counts = histogram(call, index, xp.astype(in_range, dtype), num_classes)
+    # A label out of range counts in no class: its weight is 0^-power, inf (checks off).
+    per_sample = xp.where(in_range, gather_classes(call, counts, index), 0.0)
     raw = xp.exp(-power * xp.log(per_sample))
-    return raw / xp.mean(raw) if labels.shape[0] else raw
+    # The mean is taken on device (a batch size unknown until run time still normalises).
+    return safe_divide(xp, raw, xp.mean(raw))

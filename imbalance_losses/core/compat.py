@@ -7,7 +7,7 @@ the installed ``array_api_compat`` (the hook array-api-extra and scikit-learn us
 """
 
 try:  # DO NOT RENAME: the vendoring hook looks for this exact module name.
-    from .._array_api_compat_vendor import (  # type: ignore[import-not-found]
+    from ..._array_api_compat_vendor import (  # type: ignore[import-not-found]
         array_namespace,
         device,
         is_array_api_obj,

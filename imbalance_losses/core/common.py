@@ -2,19 +2,20 @@
 
 One loss call runs in a :class:`LossCall`: it holds the namespace, the adapter,
 the compute dtype (float16/bfloat16 are computed in float32) and the device of
-the logits, and it turns every other input into an array of that namespace,
-dtype and device.
+the logits, and it turns every other input (arrays of the same framework, NumPy
+arrays and scalars, Python values) into an array of that namespace, dtype and
+device. Shapes may hold ``None`` (a TensorFlow batch dimension unknown until run
+time): sizes then come from the arrays at run time.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._dispatch import Backend, resolve_backend
-from ._validation import (
+from .dispatch import Backend, is_host_value, resolve_backend
+from .validation import (
     check_array_values,
     check_broadcastable,
     check_floating,
@@ -45,12 +46,40 @@ class LossCall:
         return x if x.dtype == self.dtype else self.xp.astype(x, self.dtype)
 
     def asarray(self, value, dtype=None):
-        """A Python scalar or sequence (or an array of this namespace) on this call's device."""
+        """An input as an array of this call's namespace and device, in ``dtype``.
+
+        ``value`` is an array of this namespace, a NumPy array or scalar, or a
+        Python number or sequence. ``dtype`` defaults to the compute dtype.
+        """
         xp = self.xp
         dtype = self.dtype if dtype is None else dtype
-        if isinstance(value, (int, float, Sequence)):
+        if is_host_value(value):
             return xp.asarray(value, dtype=dtype, device=self.device)
         return value if value.dtype == dtype else xp.astype(value, dtype)
+
+    def labels(self, value):
+        """Targets that may be integer class indices: integers become the namespace's
+        indexing dtype (int64, or int32 for JAX without x64), so that uint8/int8/int16
+        masks, ``ignore_index=-100`` and class counts above 255 work everywhere;
+        other dtypes are kept (floating targets, bool)."""
+        xp = self.xp
+        if is_host_value(value):
+            value = xp.asarray(value, device=self.device)
+        if not xp.isdtype(value.dtype, "integral"):
+            return value
+        index_dtype = self.index_dtype
+        return value if value.dtype == index_dtype else xp.astype(value, index_dtype)
+
+    @property
+    def index_dtype(self):
+        return self.xp.__array_namespace_info__().default_dtypes(device=self.device)["indexing"]
+
+    def size(self, x):
+        """The number of elements of ``x``: a Python int when the shape is static, else a
+        compute-dtype array (a dimension unknown until run time, e.g. a TF batch)."""
+        if None not in tuple(x.shape):
+            return math.prod(x.shape)
+        return self.xp.sum(self.xp.ones_like(x, dtype=self.dtype))
 
     def finish(self, loss):
         """The loss in the dtype of the logits."""
@@ -70,12 +99,20 @@ def start_call(logits, **arrays) -> tuple[LossCall, Any]:
     return call, x
 
 
-def option_vector(call: LossCall, name: str, value, length: int):
-    """A per-class option (class weights, alpha, prior) as a ``(length,)`` array."""
+def option_vector(call: LossCall, name: str, value, length: int, *, expected="non-negative finite values",
+                  valid=None):
+    """A per-class option (class weights, alpha, prior) as a ``(length,)`` array.
+
+    Its values are checked (when value checks are on) against ``valid`` (default:
+    non-negative and finite).
+    """
     if value is None:
         return None
+    xp = call.xp
     vector = call.asarray(value)
     check_shape(name, vector.shape, (length,), "one value per class, shape")
+    check = valid or (lambda: (vector >= 0) & xp.isfinite(vector))
+    check_array_values(xp, name, check, expected)
     return vector
 
 
@@ -85,9 +122,10 @@ def element_weights(call: LossCall, weights, loss_shape):
         return None
     if isinstance(weights, (int, float)):
         raise invalid_argument("weights", "an array broadcastable to the unreduced loss", weights)
+    xp = call.xp
     w = call.asarray(weights)
     check_broadcastable("weights", w.shape, loss_shape, "the unreduced loss of shape")
-    check_array_values(call.xp, "weights", lambda: w >= 0, "non-negative values")
+    check_array_values(xp, "weights", lambda: (w >= 0) & xp.isfinite(w), "non-negative finite values")
     return w
 
 
@@ -100,6 +138,14 @@ def combine_weights(*factors):
     for factor in present[1:]:
         result = result * factor
     return result
+
+
+def total_over(call: LossCall, values, shape_of):
+    """``sum(values)`` with ``values`` broadcast to the shape of ``shape_of`` first."""
+    xp = call.xp
+    if tuple(values.shape) != tuple(shape_of.shape) or None in tuple(values.shape):
+        values = values + xp.zeros_like(shape_of)
+    return xp.sum(values)
 
 
 def reduce_loss(call: LossCall, loss, weights, reduction: str, *, norm_weights=None, replica_sum=None):
@@ -121,13 +167,12 @@ def reduce_loss(call: LossCall, loss, weights, reduction: str, *, norm_weights=N
     total = sum_over_replicas(replica_sum, xp.sum(weighted))
     if reduction == "mean":
         norm_weights = weights if norm_weights is None else norm_weights
-        if norm_weights is None and replica_sum is None:
+        count = call.size(loss) if norm_weights is None else total_over(call, norm_weights, loss)
+        if isinstance(count, int) and replica_sum is None:
             # A static count: one division, no guard needed.
-            return call.finish(total / max(static_size(loss), 1))
-        if norm_weights is None:
-            count = call.asarray(float(static_size(loss)))
-        else:
-            count = xp.sum(xp.broadcast_to(norm_weights, loss.shape))
+            return call.finish(total / max(count, 1))
+        if isinstance(count, int):
+            count = call.asarray(float(count))
         total = safe_divide(xp, total, sum_over_replicas(replica_sum, count))
     return call.finish(total)
 
@@ -135,23 +180,54 @@ def reduce_loss(call: LossCall, loss, weights, reduction: str, *, norm_weights=N
 def sum_over_replicas(replica_sum, x):
     """``x`` summed over data-parallel replicas by the user's hook (identity without one).
 
-    The hook comes from the adapters (``imbalance_losses_torch.replica_sum``,
-    ``imbalance_losses_jax.replica_sum``, ``imbalance_losses_tf.replica_sum``) or is
-    any function with the same contract: an array in, its sum over replicas out,
-    differentiable where the statistic carries gradient.
+    The hook comes from the adapters (``imbalance_losses.torch.replica_sum``,
+    ``imbalance_losses.jax.replica_sum``, ``imbalance_losses.keras.replica_sum``)
+    or is any function with the same contract: an array in, its sum over replicas
+    out, differentiable where the statistic carries gradient.
     """
     return x if replica_sum is None else replica_sum(x)
-
-
-def static_size(x) -> int:
-    """The number of elements of ``x`` (shapes are static on every supported path)."""
-    return math.prod(x.shape)
 
 
 def safe_divide(xp, numerator, denominator):
     """``numerator / denominator``, and 0 where the denominator is 0 (with zero gradient)."""
     nonzero = denominator != 0
     return xp.where(nonzero, numerator / xp.where(nonzero, denominator, 1), 0)
+
+
+def device_of(x):
+    """The device of an array inside a closed-form term (None for a traced JAX array,
+    whose placement follows the computation)."""
+    return getattr(x, "device", None)
+
+
+def gather_classes(call: LossCall, vector, labels):
+    """``vector[labels]``: a per-class ``(C,)`` vector at integer labels of any shape.
+
+    A broadcast ``take_along_axis`` rather than ``take`` on flattened labels, so no
+    reshape needs the labels' shape (which may be unknown until run time).
+    """
+    xp = call.xp
+    expanded = xp.reshape(vector, (1,) * labels.ndim + (vector.shape[0],))
+    return xp.take_along_axis(expanded, labels[..., None], axis=-1)[..., 0]
+
+
+def histogram(call: LossCall, index, counted, length: int):
+    """``counts[b] = sum(counted[index == b])`` for integer ``index`` in ``[0, length)``.
+
+    ``counted`` is 1 for elements that count and 0 for the others. The adapter's
+    native scatter-add when it has one; otherwise the standard's sort and
+    ``searchsorted``: uncounted elements move past the last bin, and each bin's
+    count is the distance between its two insertion points. O(N) memory either way.
+    """
+    native = getattr(call.backend.adapter, "bin_counts", None)
+    if native is not None:
+        return native(index, counted, length, call.dtype)
+    xp = call.xp
+    flat = xp.reshape(xp.where(counted > 0, index, length), (-1,))
+    ordered = xp.sort(flat)
+    edges = xp.arange(length + 1, dtype=ordered.dtype, device=call.device)
+    positions = xp.searchsorted(ordered, edges)
+    return xp.astype(positions[1:] - positions[:-1], call.dtype)
 
 
 # ---------------------------------------------------------------------------
@@ -193,13 +269,15 @@ def class_axis_last(call: LossCall, x, axis: int, name: str = "logits"):
     if not isinstance(axis, int) or isinstance(axis, bool) or not -ndim <= axis < ndim:
         raise invalid_argument("axis", f"an integer in [{-ndim}, {ndim}) for {name} of rank {ndim}", axis)
     axis %= ndim
+    if x.shape[axis] is None:
+        raise invalid_argument(name, f"a class axis (axis={axis}) of known size", f"shape {tuple(x.shape)}")
     return x if axis == ndim - 1 else call.xp.moveaxis(x, axis, -1)
 
 
 def binary_targets(call: LossCall, targets, shape, *, name="targets"):
     """0/1 or soft targets (float, int or bool) in compute dtype, checked against ``shape``."""
     xp = call.xp
-    check_shape(name, targets.shape, shape, "the shape of `logits`,")
     y = call.asarray(targets)
+    check_shape(name, y.shape, shape, "the shape of `logits`,")
     check_array_values(xp, name, lambda: (y >= 0) & (y <= 1), "values in [0, 1]")
     return y

@@ -1,0 +1,126 @@
+"""The one table behind the framework classes (``imbalance_losses.torch``, ``.keras``).
+
+A layer above the core. Each row names a class, the core function it wraps and
+the layout of its arguments; every framework module builds its classes from
+these rows, so a new loss is one row here. A class's options are the keyword
+options of its function (everything after the two array arguments except
+``weights`` and ``state``), shown in its signature with the function's
+defaults, or the framework's where it has a convention of its own (class axis
+1 and ``ignore_index=-100`` in torch).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import (
+    dice_loss,
+    ghm_c_loss,
+    ghm_r_loss,
+    hard_truncated_loss,
+    logit_adjusted_cross_entropy,
+    multilabel_categorical_crossentropy,
+    sigmoid_cross_entropy,
+    sigmoid_focal_loss,
+    soft_truncated_loss,
+    soft_truncated_softmax_loss,
+    softmax_cross_entropy,
+    softmax_dice_loss,
+    softmax_focal_loss,
+    sparse_multilabel_categorical_crossentropy,
+)
+from .core.validation import unknown_options
+
+# Layouts: how the targets and the per-element weights relate to the predictions.
+ELEMENTWISE = "elementwise"  # targets of the predictions' shape, one loss per element (sigmoid family)
+CLASSES = "classes"  # a class axis: integer labels, or dense targets of the predictions' shape
+MULTILABEL = "multilabel"  # one loss per sample over the last (class) axis, dense targets
+MULTILABEL_INDICES = "multilabel_indices"  # as MULTILABEL, with positive class indices as targets
+
+# Arguments a class supplies at call time, not at construction.
+_CALL_ARGUMENTS = ("weights", "state")
+
+
+@dataclass(frozen=True)
+class LossClass:
+    """One row: a class name, the core function it wraps and its layout."""
+
+    name: str
+    function: Callable
+    layout: str
+
+    @property
+    def stateful(self) -> bool:
+        """Whether the function takes a ``state`` and returns ``(loss, new_state)``."""
+        return "state" in inspect.signature(self.function).parameters
+
+    @property
+    def reduces_class_axis(self) -> bool:
+        """Whether one loss value covers a whole class axis (the per-element weights then lack it)."""
+        return self.layout != ELEMENTWISE
+
+    @property
+    def index_targets(self) -> bool:
+        """Whether the targets may be integer indices (class labels or positive classes)."""
+        return self.layout in (CLASSES, MULTILABEL_INDICES)
+
+    def parameters(self, defaults=None) -> list[inspect.Parameter]:
+        """The construction options, keyword-only, with ``defaults`` overriding the function's."""
+        defaults = defaults or {}
+        parameters = list(inspect.signature(self.function).parameters.values())[2:]
+        return [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY, default=defaults.get(p.name, p.default))
+            for p in parameters
+            if p.name not in _CALL_ARGUMENTS
+        ]
+
+    def bind(self, options: dict, defaults=None) -> dict:
+        """Every option of a new instance: ``options`` over the defaults.
+
+        Raises ``TypeError`` (the contract's template) for an unknown option or a
+        missing required one (e.g. ``prior``), naming the class.
+        """
+        parameters = self.parameters(defaults)
+        known = {p.name for p in parameters}
+        unknown = {k: v for k, v in options.items() if k not in known}
+        missing = [p.name for p in parameters if p.default is inspect.Parameter.empty and p.name not in options]
+        if unknown or missing:
+            raise unknown_options(self.name, unknown, missing, sorted(known))
+        return {**{p.name: p.default for p in parameters}, **options}
+
+    def signature(self, defaults=None, extra=()) -> inspect.Signature:
+        """``(self, *, <options>, <extra>)``: the signature shown by ``help()`` and IDEs."""
+        this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        return inspect.Signature([this, *self.parameters(defaults), *extra])
+
+    def docstring(self, framework: str, usage: str) -> str:
+        """The class docstring: what it wraps, how it is called, then the function's own docstring."""
+        header = (f"{framework} loss for :func:`imbalance_losses.{self.function.__name__}`.\n\n"
+                  f"{usage}\n\nThe function's documentation follows.\n\n")
+        return header + inspect.cleandoc(self.function.__doc__ or "")
+
+
+LOSSES = (
+    LossClass("SigmoidCrossEntropyLoss", sigmoid_cross_entropy, ELEMENTWISE),
+    LossClass("SigmoidFocalLoss", sigmoid_focal_loss, ELEMENTWISE),
+    LossClass("HardTruncatedLoss", hard_truncated_loss, ELEMENTWISE),
+    LossClass("SoftTruncatedLoss", soft_truncated_loss, ELEMENTWISE),
+    LossClass("GHMCLoss", ghm_c_loss, ELEMENTWISE),
+    LossClass("GHMRLoss", ghm_r_loss, ELEMENTWISE),
+    LossClass("DiceLoss", dice_loss, ELEMENTWISE),
+    LossClass("MultilabelCategoricalCrossEntropyLoss", multilabel_categorical_crossentropy, MULTILABEL),
+    LossClass("SparseMultilabelCategoricalCrossEntropyLoss", sparse_multilabel_categorical_crossentropy,
+              MULTILABEL_INDICES),
+    LossClass("SoftmaxCrossEntropyLoss", softmax_cross_entropy, CLASSES),
+    LossClass("SoftmaxFocalLoss", softmax_focal_loss, CLASSES),
+    LossClass("SoftTruncatedSoftmaxLoss", soft_truncated_softmax_loss, CLASSES),
+    LossClass("LogitAdjustedCrossEntropyLoss", logit_adjusted_cross_entropy, CLASSES),
+    LossClass("SoftmaxDiceLoss", softmax_dice_loss, CLASSES),
+)
+
+
+def build(make_class: Callable[[LossClass], type]) -> dict[str, type]:
+    """``{name: class}`` for every row, each made by a framework's ``make_class``."""
+    return {row.name: make_class(row) for row in LOSSES}

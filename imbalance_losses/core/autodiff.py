@@ -1,0 +1,82 @@
+"""Closed-form gradients: a loss term's forward and its derivative, written once.
+
+A :class:`ClosedForm` is a per-element loss term ``f(x, *arrays)`` of the logits
+``x`` (other arrays — targets, class vectors — carry no gradient) together with
+its derivative ``df/dx``, both in array-API code, side by side in the loss's
+family module. Each framework adapter wires the pair into its own autodiff
+(``adapter.closed_form``): a ``torch.autograd.Function``, a ``jax.custom_jvp``,
+a ``tf.custom_gradient``; host arrays (NumPy, array-api-strict) just run the
+forward. Weights, the mean's denominator and ``replica_sum`` stay outside, in
+ordinary (autodiffed) array-API code on per-element arrays, so one derivative
+serves every ``reduction``.
+
+A term is *elementwise* (``f`` has the shape of ``x``: ``df/dx`` is the diagonal
+of the Jacobian) or *rowwise* (``f`` drops the last, class, axis of ``x``: ``df/dx``
+has the shape of ``x`` and is the gradient of each row's value). Either way the
+vector-Jacobian product is ``g * df/dx`` (``g`` broadcast over the class axis)
+and the Jacobian-vector product ``df/dx * dx`` (summed over the class axis).
+
+The forward returns ``(value, saved)``: ``saved`` are per-row statistics the
+derivative reuses (a log-sum-exp), never logits-sized arrays; the derivative is
+recomputed from the inputs and ``saved``, so it stays differentiable and
+second derivatives (Hessian-vector products, ``jax.hessian``, nested tapes) are
+exact. Options that are Python values (``gamma``, flags) are static.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, eq=False)
+class ClosedForm:
+    """A loss term and its closed-form derivative (see the module docstring)."""
+
+    name: str
+    forward: Callable  # forward(xp, x, *arrays, **static) -> (value, saved)
+    rowwise: bool
+    derivative: Callable | None = None  # derivative(xp, x, *arrays, saved=saved, **static) -> df/dx
+
+    def defderivative(self, derivative: Callable) -> ClosedForm:
+        """Attach the derivative (decorator, as ``jax.custom_jvp.defjvp``)."""
+        object.__setattr__(self, "derivative", derivative)
+        return self
+
+    def __call__(self, call, x, *arrays, **static):
+        """The term's value at ``x``, differentiable through the adapter's wiring.
+
+        Arrays that are None are left out of what the adapter sees (and put back
+        for the term), so every framework receives only arrays.
+        """
+        present = tuple(a is not None for a in arrays)
+        given = tuple(a for a in arrays if a is not None)
+        key = (self, present, tuple(static.items()))
+        return call.backend.adapter.closed_form(key, call.xp, x, given)
+
+    def value(self, xp, x, arrays, present, static):
+        return self.forward(xp, x, *_with_none(arrays, present), **dict(static))
+
+    def gradient(self, xp, x, arrays, present, static, saved):
+        return self.derivative(xp, x, *_with_none(arrays, present), saved=saved, **dict(static))
+
+
+def _with_none(arrays, present):
+    given = iter(arrays)
+    return tuple(next(given) if p else None for p in present)
+
+
+def closed_form(name: str, *, rowwise: bool = False) -> Callable[[Callable], ClosedForm]:
+    """Decorator making a forward ``(xp, x, *arrays, **static) -> (value, saved)`` a
+    :class:`ClosedForm`; attach its derivative with ``@term.defderivative``."""
+
+    def make(forward: Callable) -> ClosedForm:
+        return ClosedForm(name, forward, rowwise)
+
+    return make
+
+
+def apply_forward(key, xp, x, arrays):
+    """The value of a closed-form term without gradient wiring (host arrays)."""
+    op, present, static = key
+    return op.value(xp, x, arrays, present, static)[0]

@@ -1,0 +1,208 @@
+"""Find the array namespace and the framework adapter for a call's arrays.
+
+Detection is lazy, as in einops: a framework is consulted only if it is already
+in ``sys.modules`` (an array of it cannot exist otherwise), so importing
+``imbalance_losses`` imports no framework. Each autograd framework has an adapter
+package, the layer *below* the core, supplying what the array API standard lacks
+(stop-gradient, the wiring of closed-form gradients, histograms; for TensorFlow
+the namespace itself). Arrays of any other array-API library (NumPy,
+array-api-strict, CuPy, ...) carry no gradients and use the built-in host adapter.
+
+The logits decide the framework of a call. Every other input may also be a
+Python value, a NumPy scalar or a NumPy array (a "host value"): it is converted
+to the logits' framework, device and dtype (``common.LossCall.asarray``).
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from . import compat as _compat
+from .autodiff import apply_forward
+from .validation import format_value
+
+
+def _torch_adapter():
+    from imbalance_losses_torch import _adapter
+
+    return _adapter
+
+
+def _jax_adapter():
+    from imbalance_losses_jax import _adapter
+
+    return _adapter
+
+
+def _tensorflow_adapter():
+    from imbalance_losses_tf import _adapter
+
+    return _adapter
+
+
+# Plain import statements rather than importlib: torch.compile traces them
+# (it refuses importlib.import_module), so a compiled loss has no graph break.
+_ADAPTER_LOADERS = {"torch": _torch_adapter, "jax": _jax_adapter, "tensorflow": _tensorflow_adapter}
+_ADAPTER_PACKAGES = {"torch": "imbalance_losses_torch", "jax": "imbalance_losses_jax", "tensorflow": "imbalance_losses_tf"}
+
+
+class HostAdapter:
+    """Adapter for array libraries without autograd (NumPy, array-api-strict, CuPy, ...).
+
+    Stop-gradient is the identity, a loss runs as called, and a closed-form loss
+    term is just its forward computation. The framework adapters provide the same
+    hooks (``imbalance_losses_torch._adapter`` etc.).
+    """
+
+    namespace = None  # array_api_compat's namespace of the array
+
+    @staticmethod
+    def stop_gradient(x):
+        return x
+
+    @staticmethod
+    def device(x):
+        return _compat.device(x)
+
+    @staticmethod
+    def run(function, logits, *args, **options):
+        """Call a public loss (framework adapters may compile or re-type it here)."""
+        return function(logits, *args, **options)
+
+    closed_form = staticmethod(apply_forward)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What a loss needs to run on one call's arrays."""
+
+    framework: str
+    xp: Any
+    adapter: Any
+
+
+def _instance_of(x, module: str, names: tuple) -> bool:
+    """``isinstance(x, module.name)`` for a module that is already imported (else False)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(x, tuple(getattr(loaded, name) for name in names))
+
+
+def framework_of(x) -> str:
+    """The framework an array belongs to: ``"torch"``, ``"jax"``, ``"tensorflow"``,
+    ``"numpy"``, or the top-level module of any other array-API library."""
+    # Plain isinstance checks for torch and NumPy: torch.compile traces them
+    # (array_api_compat's cached type checks make Dynamo warn on every compile).
+    if _instance_of(x, "torch", ("Tensor",)):
+        return "torch"
+    if _instance_of(x, "numpy", ("ndarray", "generic")):
+        return "numpy"
+    if _instance_of(x, "tensorflow", ("Tensor", "Variable")):
+        return "tensorflow"
+    if _compat.is_jax_array(x):
+        return "jax"
+    if _compat.is_array_api_obj(x):
+        return type(x).__module__.split(".")[0]
+    msg = f"Expected an array of NumPy, PyTorch, JAX, TensorFlow or another array API library. Received: an object of type {type(x).__qualname__}."
+    raise TypeError(msg)
+
+
+def is_host_value(x) -> bool:
+    """Python values (None, numbers, sequences) and NumPy scalars and arrays: converted to
+    the framework of the logits rather than checked against it."""
+    return x is None or isinstance(x, (numbers.Number, list, tuple)) or _instance_of(x, "numpy", ("ndarray", "generic"))
+
+
+def python_value(value):
+    """A NumPy scalar (or 0-d array) option as the Python number or bool it holds; else ``value``."""
+    if _instance_of(value, "numpy", ("ndarray", "generic")) and value.ndim == 0 and value.dtype.kind in "biuf":
+        return value.item()
+    return value
+
+
+def adapter_for(framework: str):
+    """The adapter module of ``framework`` (imported on first use)."""
+    loader = _ADAPTER_LOADERS.get(framework)
+    if loader is None:
+        return HostAdapter
+    try:
+        return loader()
+    except ImportError as error:  # e.g. a vendored core without its adapter
+        package = _ADAPTER_PACKAGES[framework]
+        msg = (
+            f"imbalance_losses needs its {framework} adapter `{package}` for {framework} arrays, "
+            f"and it could not be imported ({error}). Install imbalance-losses, or when vendoring "
+            f"copy backends/{package} next to imbalance_losses."
+        )
+        raise ImportError(msg) from error
+
+
+def loss_function(function):
+    """The entry of every public loss: one place for what every call shares.
+
+    NumPy scalar options become Python values (``alpha=np.float32(0.25)``,
+    ``axis=np.int64(1)``, ``per_sample=np.bool_(True)``), and the call goes
+    through its framework adapter's ``run``, which may compile the loss for
+    eager callers or adjust it to the framework's conventions (autocast).
+    """
+
+    @functools.wraps(function)
+    def public(logits, *args, **options):
+        options = {name: python_value(value) for name, value in options.items()}
+        return adapter_for(framework_of(logits)).run(function, logits, *args, **options)
+
+    return public
+
+
+def resolve_backend(logits, **arrays) -> Backend:
+    """The backend of ``logits``, checked against the other named arrays of the call.
+
+    Host values (Python values, NumPy scalars and arrays) are skipped: they are
+    converted later. Raises ``TypeError`` when an array comes from another
+    framework and ``ValueError`` when it lives on another device, naming both
+    arguments.
+    """
+    framework = framework_of(logits)
+    named = [("logits", logits)]
+    for name, x in arrays.items():
+        if x is None or (is_host_value(x) and framework != "numpy"):
+            continue
+        other = "numpy" if is_host_value(x) else framework_of(x)
+        if other != framework:
+            msg = (
+                f"Arguments `logits` and `{name}` must be arrays of the same framework "
+                f"(or NumPy arrays and Python values for `{name}`). "
+                f"Received: logits={framework} array, {name}={other} array."
+            )
+            raise TypeError(msg)
+        named.append((name, x))
+    adapter = adapter_for(framework)
+    xp = adapter.namespace if adapter.namespace is not None else _compat.array_namespace(logits)
+    _check_same_device(adapter, named)
+    return Backend(framework, xp, adapter)
+
+
+def _check_same_device(adapter, named) -> None:
+    devices = [(name, adapter.device(x)) for name, x in named if not isinstance(x, (numbers.Number, list, tuple))]
+    # Traced arrays (under jax.jit) report no device: nothing to compare.
+    devices = [(name, dev) for name, dev in devices if dev is not None]
+    for name, dev in devices[1:]:
+        if dev != devices[0][1]:
+            msg = (
+                f"Arguments `{devices[0][0]}` and `{name}` must be on the same device. "
+                f"Received: {devices[0][0]} on {format_value(devices[0][1])}, "
+                f"{name} on {format_value(dev)}."
+            )
+            raise ValueError(msg)
+
+
+def replica_sum_from_config(config: dict):
+    """The ``replica_sum`` hook that ``config`` describes, made again by its framework's adapter.
+
+    The adapters' hooks carry such a ``config`` attribute (their framework and
+    arguments), so that a saved Keras loss keeps its hook.
+    """
+    return adapter_for(config["framework"]).replica_sum(**config.get("arguments", {}))

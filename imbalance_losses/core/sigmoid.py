@@ -1,0 +1,243 @@
+"""Sigmoid (binary and multi-label) cross-entropy and focal loss.
+
+Every element of ``logits`` is an independent binary decision with target
+``y`` in [0, 1] of the same shape. Each loss is a closed-form term: its value
+and its derivative with respect to the logit, side by side.
+"""
+
+from __future__ import annotations
+
+from .autodiff import closed_form
+from .common import binary_targets, element_weights, reduce_loss, start_call
+from .dispatch import loss_function
+from .validation import check_array_values, check_broadcastable, check_number
+
+__all__ = ["sigmoid_cross_entropy", "sigmoid_focal_loss"]
+
+
+def start_sigmoid_call(logits, targets, **arrays):
+    """The call, the logits and the targets of a sigmoid-family loss."""
+    call, x = start_call(logits, targets=targets, **arrays)
+    return call, x, binary_targets(call, targets, logits.shape)
+
+
+def logistic(xp, x):
+    """``sigmoid(x), sigmoid(-x), softplus(x), softplus(-x)``, each to full relative precision.
+
+    From one ``exp(-|x|)`` and one ``log1p``: no term is formed as ``1 - sigmoid``
+    or as a difference of softplus and ``x``, so a tiny value (``softplus(-100) =
+    3.7e-44``) is exact rather than a cancellation to 0. An adapter's namespace may
+    supply native ``sigmoid``/``softplus`` kernels with this accuracy instead.
+    """
+    native_sigmoid, native_softplus = getattr(xp, "sigmoid", None), getattr(xp, "softplus", None)
+    if native_sigmoid is not None and native_softplus is not None:
+        minus_x = -x
+        return native_sigmoid(x), native_sigmoid(minus_x), native_softplus(x), native_softplus(minus_x)
+    e = xp.exp(-xp.abs(x))
+    log_term = xp.log1p(e)
+    r = 1 / (1 + e)
+    nonnegative = x >= 0
+    return (xp.where(nonnegative, r, e * r), xp.where(nonnegative, e * r, r),
+            xp.where(nonnegative, x, 0.0) + log_term, xp.where(nonnegative, 0.0, -x) + log_term)
+
+
+def _pos_weighted(pos_weight, y):
+    """``pos_weight * y`` (the positive term's weight); ``y`` itself without one."""
+    return y if pos_weight is None else pos_weight * y
+
+
+@closed_form("binary_cross_entropy")
+def binary_cross_entropy(xp, x, y, pos_weight_array, *, pos_weight=None):
+    r"""``pw y softplus(-x) + (1 - y) softplus(x)``: two non-negative terms, no cancellation.
+
+    :math:`-\log\sigma(x) = \mathrm{softplus}(-x)` and
+    :math:`-\log\sigma(-x) = \mathrm{softplus}(x)`; ``pw`` is a static scalar or an array.
+    """
+    _, _, softplus_x, softplus_minus_x = logistic(xp, x)
+    positive = _pos_weighted(pos_weight_array if pos_weight is None else pos_weight, y)
+    return positive * softplus_minus_x + (1 - y) * softplus_x, ()
+
+
+@binary_cross_entropy.defderivative
+def _(xp, x, y, pos_weight_array, *, saved, pos_weight=None):
+    # d softplus(-x)/dx = -sigmoid(-x), d softplus(x)/dx = sigmoid(x); for pw = 1 this is
+    # sigmoid(x) - y, formed without the cancellation 1 - sigmoid(-x).
+    sigmoid_x, sigmoid_minus_x, _, _ = logistic(xp, x)
+    positive = _pos_weighted(pos_weight_array if pos_weight is None else pos_weight, y)
+    return (1 - y) * sigmoid_x - positive * sigmoid_minus_x
+
+
+def _focal_factors(xp, x, y, alpha_array, alpha, gamma):
+    """The shared parts of focal's value and derivative.
+
+    ``q = 1 - p_t = y sigmoid(-x) + (1 - y) sigmoid(x)`` is a sum of non-negative
+    terms, exact however saturated the logit; ``q^gamma`` is a direct power
+    (repeated products for integer gamma), with no log space needed since the
+    derivative below never forms ``q^(gamma - 1)``.
+    """
+    sigmoid_x, sigmoid_minus_x, softplus_x, softplus_minus_x = logistic(xp, x)
+    q = y * sigmoid_minus_x + (1 - y) * sigmoid_x
+    bce = y * softplus_minus_x + (1 - y) * softplus_x
+    if gamma == 0:
+        modulation = None
+    elif gamma == int(gamma) and gamma <= 4:
+        modulation = q
+        for _ in range(int(gamma) - 1):
+            modulation = modulation * q
+    else:
+        modulation = xp.pow(q, gamma)
+    a = alpha_array if alpha is None else alpha
+    alpha_t = None if a is None else a * y + (1 - a) * (1 - y)
+    factor = modulation if alpha_t is None else (alpha_t if modulation is None else alpha_t * modulation)
+    return sigmoid_x, sigmoid_minus_x, q, bce, factor
+
+
+@closed_form("sigmoid_focal")
+def sigmoid_focal(xp, x, y, alpha_array, *, alpha, gamma):
+    r""":math:`\alpha_t q^\gamma \mathrm{BCE}` with :math:`q = 1 - p_t`."""
+    _, _, _, bce, factor = _focal_factors(xp, x, y, alpha_array, alpha, gamma)
+    return (bce if factor is None else factor * bce), ()
+
+
+@sigmoid_focal.defderivative
+def _(xp, x, y, alpha_array, *, saved, alpha, gamma):
+    r"""With :math:`s = \sigma(x)`, :math:`\bar s = \sigma(-x)`:
+    :math:`dq/dx = (1 - 2y) s \bar s` and :math:`d\mathrm{BCE}/dx = s - y`, so
+
+    .. math::
+
+        \frac{d\ell}{dx} = \alpha_t q^\gamma \left[\gamma (1 - 2y)\, r\, \mathrm{BCE} + (s - y)\right],
+        \qquad r = s \bar s / q \in [0, 2]
+
+    (:math:`r \le 2` as :math:`q \ge \max(y, 1-y)\min(s, \bar s)`). Only :math:`q^\gamma`
+    appears, so the gradient is finite for every :math:`\gamma \ge 0` and every finite
+    logit; where :math:`q` underflows to 0, so does :math:`s \bar s`, and :math:`r` is
+    taken as 0. :math:`s - y = (1 - y) s - y \bar s` has no cancellation.
+    """
+    s, s_bar, q, bce, factor = _focal_factors(xp, x, y, alpha_array, alpha, gamma)
+    slope = (1 - y) * s - y * s_bar
+    if gamma:
+        positive = q > 0
+        r = xp.where(positive, s * s_bar / xp.where(positive, q, 1.0), 0.0)
+        slope = slope + gamma * (1 - 2 * y) * r * bce
+    return slope if factor is None else factor * slope
+
+
+@loss_function
+def sigmoid_cross_entropy(logits, targets, *, pos_weight=None, label_smoothing=0.0, weights=None, reduction="mean", replica_sum=None):
+    r"""Binary cross-entropy on logits, for binary and multi-label problems.
+
+    .. math::
+
+        \ell = -\left[w_+\, y' \log\sigma(x) + (1 - y') \log\sigma(-x)\right],
+        \qquad y' = y (1 - \varepsilon) + \varepsilon / 2
+
+    computed as :math:`w_+ y' \operatorname{softplus}(-x) + (1 - y')\operatorname{softplus}(x)`:
+    finite for every finite logit, and exact to the last bits where the loss is
+    tiny (:math:`x = -100, y = 0` gives :math:`3.7\cdot 10^{-44}`, where
+    ``(1 - y) x + softplus(-x)`` cancels to 0). The gradient is the closed form
+    :math:`(1 - y')\sigma(x) - w_+ y' \sigma(-x)`. Same as PyTorch's
+    ``binary_cross_entropy_with_logits`` (``pos_weight``) and Keras'
+    ``BinaryCrossentropy`` (``label_smoothing``).
+
+    Parameters
+    ----------
+    logits : array of any shape
+    targets : array of the shape of ``logits``
+        Values in [0, 1]: 0/1 (bool, int or float) or soft targets.
+    pos_weight : float or array broadcastable to ``logits``, default=None
+        The weight :math:`w_+` of the positive term, e.g. ``n_neg / n_pos`` per
+        class (shape ``(C,)`` for multi-label logits ``(N, C)``). A factor of the
+        loss, not of the mean's denominator.
+    label_smoothing : float in [0, 1], default=0.0
+    weights : array, default=None
+        Per-element weights broadcastable to ``logits``.
+    reduction : {"mean", "sum", "none"}, default="mean"
+    replica_sum : callable, default=None
+        A function summing an array over data-parallel replicas, e.g.
+        ``imbalance_losses.torch.replica_sum()``; batch statistics (the mean's
+        denominator) then cover the global batch and every replica returns
+        the global loss. See the distributed-training guide.
+
+    References
+    ----------
+    Szegedy et al., `Rethinking the Inception Architecture for Computer Vision
+    <https://arxiv.org/abs/1512.00567>`_, 2016 (label smoothing); for the positive
+    weight, PyTorch's ``BCEWithLogitsLoss(pos_weight=...)``.
+    """
+    call, x, y = start_sigmoid_call(logits, targets, weights=weights, pos_weight=pos_weight)
+    eps = check_number("label_smoothing", label_smoothing, low=0, high=1)
+    if eps:
+        y = y * (1 - eps) + eps / 2
+    pw_array = None
+    if isinstance(pos_weight, (int, float)):
+        pos_weight = check_number("pos_weight", pos_weight, low=0)
+    elif pos_weight is not None:
+        pw_array = call.asarray(pos_weight)
+        pos_weight = None
+        check_broadcastable("pos_weight", pw_array.shape, x.shape, "`logits` of shape")
+        check_array_values(call.xp, "pos_weight", lambda: (pw_array >= 0) & call.xp.isfinite(pw_array),
+                           "non-negative finite values")
+    loss = binary_cross_entropy(call, x, y, pw_array, pos_weight=pos_weight)
+    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)
+
+
+def alpha_option(call, alpha, shape):
+    """Sigmoid focal's ``alpha``: a static number in [0, 1], an array in [0, 1] (broadcastable
+    to the logits), or None: returned as ``(array_or_None, number_or_None)``."""
+    if alpha is None:
+        return None, None
+    if isinstance(alpha, (int, float)):
+        return None, check_number("alpha", alpha, low=0, high=1)
+    xp = call.xp
+    a = call.asarray(alpha)
+    check_broadcastable("alpha", a.shape, shape, "`logits` of shape")
+    check_array_values(xp, "alpha", lambda: (a >= 0) & (a <= 1), "values in [0, 1]")
+    return a, None
+
+
+@loss_function
+def sigmoid_focal_loss(logits, targets, *, alpha=0.25, gamma=2.0, weights=None, reduction="mean", replica_sum=None):
+    r"""Sigmoid focal loss (RetinaNet), for binary and multi-label problems.
+
+    .. math::
+
+        \ell = \alpha_t (1 - p_t)^\gamma\, \mathrm{BCE}(x, y),\quad
+        p_t = y\,\sigma(x) + (1 - y)(1 - \sigma(x)),\quad
+        \alpha_t = \alpha y + (1 - \alpha)(1 - y)
+
+    The factor :math:`1 - p_t = y\,\sigma(-x) + (1 - y)\,\sigma(x)` is a sum of
+    non-negative terms, exact for any finite logit, and the gradient is written
+    in closed form with only :math:`(1 - p_t)^\gamma` in it, so values and
+    gradients stay finite and accurate for :math:`\gamma < 1` and saturated
+    logits (where autodiff of :math:`(1-p_t)^\gamma` gives NaN). Soft targets
+    follow the formula above (as torchvision and optax do). ``gamma=0`` and
+    ``alpha=None`` give the binary cross-entropy; the factor is not detached.
+
+    Parameters
+    ----------
+    logits : array of any shape
+    targets : array of the shape of ``logits``, values in [0, 1]
+    alpha : float in [0, 1], array broadcastable to ``logits``, or None; default=0.25
+        Weight of the positive class; None switches :math:`\alpha_t` off.
+    gamma : float >= 0, default=2.0
+    weights : array, default=None
+    reduction : {"mean", "sum", "none"}, default="mean"
+        ``"mean"`` averages over all elements (weighted); RetinaNet instead sums and
+        divides by the number of positive anchors: use ``"sum"`` and divide.
+    replica_sum : callable, default=None
+        A function summing an array over data-parallel replicas, e.g.
+        ``imbalance_losses.torch.replica_sum()``; batch statistics (the mean's
+        denominator) then cover the global batch and every replica returns
+        the global loss. See the distributed-training guide.
+
+    References
+    ----------
+    Lin et al., `Focal Loss for Dense Object Detection
+    <https://arxiv.org/abs/1708.02002>`_, 2017.
+    """
+    gamma = check_number("gamma", gamma, low=0)
+    call, x, y = start_sigmoid_call(logits, targets, weights=weights, alpha=alpha)
+    alpha_array, alpha = alpha_option(call, alpha, x.shape)
+    loss = sigmoid_focal(call, x, y, alpha_array, alpha=alpha, gamma=gamma)
+    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)

@@ -1,0 +1,321 @@
+"""Softmax (single-label, multi-class) cross-entropy and focal loss.
+
+Every function here moves the class ``axis`` last and computes its per-element
+loss as a closed-form term over each row of logits: the value, an expectation
+over the (smoothed) targets (:class:`~imbalance_losses.core.targets.Distribution`),
+and its derivative with respect to the row, side by side. A term saves only
+per-row statistics (the row maximum and log-sum-exp) for its derivative.
+"""
+
+from __future__ import annotations
+
+from .autodiff import closed_form
+from .common import (
+    LossCall,
+    class_axis_last,
+    combine_weights,
+    device_of,
+    element_weights,
+    option_vector,
+    reduce_loss,
+    start_call,
+)
+from .dispatch import loss_function
+from .targets import ClassTargets, Distribution
+from .validation import check_number
+
+__all__ = ["softmax_cross_entropy", "softmax_focal_loss"]
+
+
+def start_softmax_call(logits, labels, *, axis, label_smoothing, ignore_index, **arrays):
+    """The call, the logits (class axis last, compute dtype) and the targets."""
+    call, x = start_call(logits, labels=labels, **arrays)
+    x = class_axis_last(call, x, axis)
+    targets = ClassTargets(call, labels, logits_shape=tuple(logits.shape), axis=axis,
+                           label_smoothing=label_smoothing, ignore_index=ignore_index)
+    return call, x, targets
+
+
+def finish_softmax_loss(call: LossCall, targets: ClassTargets, loss, *, weights, class_weights=None, reduction,
+                        replica_sum=None):
+    """Reduce per-element losses with user weights and the ignore mask.
+
+    The losses already carry their class weights; the mean's denominator also
+    counts the class weight of each target (PyTorch's rule). Out-of-range labels
+    make their element NaN.
+    """
+    w = combine_weights(element_weights(call, weights, targets.element_shape), targets.valid_weight())
+    norm = combine_weights(w, targets.target_weight(class_weights))
+    return reduce_loss(call, targets.poisoned(loss), w, reduction, norm_weights=norm, replica_sum=replica_sum)
+
+
+def row_statistics(xp, x):
+    """Each row's maximum ``m`` and ``log sum_c e^{x_c - m}`` (both keepdims).
+
+    Softmax losses are invariant to a constant added to a row, so they work on
+    ``z = x - m``: then ``log p = z - log_sum`` is a difference of O(log C)
+    numbers, exact to the dtype's precision even for logits of 1e4 in float32
+    (where ``x - logsumexp(x)`` would lose ~1e-3).
+    """
+    m = xp.max(x, axis=-1, keepdims=True)
+    return m, xp.log(xp.sum(xp.exp(x - m), axis=-1, keepdims=True))
+
+
+def probabilities(xp, x, saved):
+    """``softmax(x)`` from the saved row statistics."""
+    m, log_sum = saved[:2]
+    return xp.exp((x - m) - log_sum)
+
+
+def _distribution(xp, x, target, index, smoothing):
+    return Distribution(xp, target, x.shape[-1], index=index, smoothing=smoothing)
+
+
+@closed_form("softmax_cross_entropy", rowwise=True)
+def softmax_cross_entropy_term(xp, x, target, class_weights, *, index, smoothing):
+    r"""``-sum_c w_c t'_c log p_c = W log_sum - sum_c w_c t'_c z_c`` with ``W = sum_c w_c t'_c``.
+
+    Linear in ``z``: one gather (or one ``vecdot``) per row, no N x C product.
+    """
+    m, log_sum = row_statistics(xp, x)
+    z = x - m
+    t = _distribution(xp, x, target, index, smoothing)
+    total_weight = t.expect_vector(class_weights)
+    weighted = t.expect(z if class_weights is None else z * class_weights)
+    return total_weight * log_sum[..., 0] - weighted, (m, log_sum)
+
+
+@softmax_cross_entropy_term.defderivative
+def _(xp, x, target, class_weights, *, saved, index, smoothing):
+    # d/dx_j [W log_sum - sum_c w_c t'_c z_c] = W p_j - w_j t'_j (the row shift cancels).
+    t = _distribution(xp, x, target, index, smoothing)
+    p = probabilities(xp, x, saved)
+    total_weight = t.expect_vector(class_weights)
+    total_weight = total_weight if isinstance(total_weight, float) else total_weight[..., None]
+    if t.gathers:  # w_j t'_j = W at the label, 0 elsewhere
+        return total_weight * (p - t.dense(x.dtype))
+    weighted_targets = t.dense(x.dtype) if class_weights is None else t.dense(x.dtype) * class_weights
+    return total_weight * p - weighted_targets
+
+
+def _first_maximum(xp, z):
+    """Each row's first maximum as a mask (..., C), and the log of the other classes'
+    ``sum e^z`` (keepdims; ``-inf`` when there is none)."""
+    first = xp.argmax(z, axis=-1, keepdims=True)
+    ids = xp.arange(z.shape[-1], dtype=first.dtype, device=device_of(z))
+    is_first = ids == first
+    rest = xp.sum(xp.where(is_first, 0.0, xp.exp(z)), axis=-1, keepdims=True)
+    has_rest = rest > 0
+    return is_first, xp.where(has_rest, xp.log(xp.where(has_rest, rest, 1.0)), -xp.inf)
+
+
+def complement(xp, z, log_sum, selected, is_first, log_rest):
+    """``log(1 - p_c)`` and ``-log p_c`` at the ``selected`` row-shifted logits, exact as ``p_c -> 1``.
+
+    A class that is not its row's first maximum has ``p_c <= 1/2``, where
+    ``log1p(-p_c)`` and ``log_sum - z_c`` are exact. The first maximum (``z = 0``)
+    may have ``p`` rounding to 1: its complement is the other classes' share,
+    ``log_rest - log_sum``, and ``-log p = log1p(e^{log_rest})``, so neither is a
+    difference of nearly equal numbers.
+    """
+    p_other = xp.exp(xp.where(is_first, -xp.inf, selected - log_sum))
+    log_u = xp.where(is_first, log_rest - log_sum, xp.log1p(-p_other))
+    nlp = xp.where(is_first, xp.log1p(xp.exp(log_rest)), log_sum - selected)
+    return log_u, nlp
+
+
+def _focal_parts(xp, x, target, alpha_vector, saved, index, smoothing, alpha, gamma):
+    """Per selected class: ``a t' u^gamma``, ``-log p``, ``p`` and ``u = 1 - p``, for value and derivative."""
+    t = _distribution(xp, x, target, index, smoothing)
+    m, log_sum = saved
+    z = x - m
+    is_first, log_rest = _first_maximum(xp, z)
+    if t.gathers:
+        selected, is_first = t.at_target(z)[..., None], t.at_target(is_first)[..., None]
+        a = alpha if alpha_vector is None else t.at_target_of_vector(alpha_vector)[..., None]
+        weight = 1.0 if a is None else a
+    else:
+        selected = z
+        a = alpha if alpha_vector is None else alpha_vector
+        weight = t.dense(x.dtype) if a is None else t.dense(x.dtype) * a
+    log_u, nlp = complement(xp, z, log_sum, selected, is_first, log_rest)
+    if gamma:
+        weight = weight * xp.exp(gamma * log_u)
+    return t, weight, nlp, xp.exp(selected - log_sum), xp.exp(log_u)
+
+
+@closed_form("softmax_focal", rowwise=True)
+def softmax_focal_term(xp, x, target, alpha_vector, *, index, smoothing, alpha, gamma):
+    r""":math:`\sum_c a_c t'_c (1 - p_c)^\gamma (-\log p_c)`, the factor from an exact :math:`\log(1 - p_c)`."""
+    saved = row_statistics(xp, x)
+    _, weight, nlp, _, _ = _focal_parts(xp, x, target, alpha_vector, saved, index, smoothing, alpha, gamma)
+    return xp.sum(weight * nlp, axis=-1), saved
+
+
+@softmax_focal_term.defderivative
+def _(xp, x, target, alpha_vector, *, saved, index, smoothing, alpha, gamma):
+    r"""With :math:`u_c = 1 - p_c` and :math:`\rho_c = -\log p_c / u_c` (:math:`\to 1` as :math:`u_c \to 0`):
+
+    .. math::
+
+        B_c = a_c t'_c u_c^\gamma (1 + \gamma p_c \rho_c),\qquad
+        \frac{\partial \ell}{\partial x_j} = p_j \sum_c B_c - B_j
+
+    since :math:`\partial p_c / \partial x_j = p_c(\delta_{cj} - p_j)`. For a hard label
+    only :math:`B_t` is non-zero: :math:`B_t (p_j - \delta_{tj})`. Only :math:`u^\gamma`
+    appears, so the gradient is finite for every :math:`\gamma \ge 0`.
+    """
+    t, weight, nlp, p_selected, u = _focal_parts(xp, x, target, alpha_vector, saved, index, smoothing, alpha, gamma)
+    if gamma:
+        positive = u > 0
+        rho = xp.where(positive, nlp / xp.where(positive, u, 1.0), 1.0)
+        weight = weight * (1 + gamma * p_selected * rho)
+    p = probabilities(xp, x, saved)
+    if t.gathers:
+        return weight * (p - t.dense(x.dtype))
+    return p * xp.sum(weight, axis=-1, keepdims=True) - weight
+
+
+@loss_function
+def softmax_cross_entropy(
+    logits,
+    labels,
+    *,
+    class_weights=None,
+    label_smoothing=0.0,
+    ignore_index=None,
+    axis=-1,
+    weights=None,
+    reduction="mean",
+    replica_sum=None,
+):
+    r"""Softmax cross-entropy with class weights, label smoothing and ignored labels.
+
+    .. math::
+
+        \ell_i = -\sum_c w_c\, t'_{ic} \log \operatorname{softmax}(x_i)_c,
+        \qquad t' = (1 - \varepsilon)\, t + \varepsilon / C
+
+    where ``t`` is the one-hot of an integer label or the given target row and
+    ``w`` the class weights (1 when not given). ``"mean"`` divides the sum of the
+    (user-weighted) losses by the sum of the element weights times the class
+    weight of each target as given, ``sum_c w_c t_{ic}``, over non-ignored
+    elements. With integer labels this is exactly PyTorch's ``F.cross_entropy``
+    (``weight``, ``ignore_index``, ``label_smoothing``), and one-hot targets give
+    the same result as the integer labels they encode. The gradient is the closed
+    form :math:`W_i p_{ic} - w_c t'_{ic}`, :math:`W_i = \sum_c w_c t'_{ic}`.
+
+    Parameters
+    ----------
+    logits : array, shape ``(..., C, ...)``
+        Unnormalised scores; the classes lie along ``axis``.
+    labels : array
+        Integer class indices with the shape of ``logits`` without ``axis``, or
+        floating one-hot/soft targets with the shape of ``logits``.
+    class_weights : array or sequence of shape ``(C,)``, default=None
+    label_smoothing : float in [0, 1], default=0.0
+    ignore_index : int, default=None
+        Integer labels equal to it contribute nothing, also to the mean's
+        denominator. Dense targets are never ignored.
+    axis : int, default=-1
+        The class axis of ``logits`` (and of dense ``labels``).
+    weights : array, default=None
+        Per-element weights broadcastable to the unreduced loss.
+    reduction : {"mean", "sum", "none"}, default="mean"
+    replica_sum : callable, default=None
+        A function summing an array over data-parallel replicas, e.g.
+        ``imbalance_losses.torch.replica_sum()``; batch statistics (the mean's
+        denominator) then cover the global batch and every replica returns
+        the global loss. See the distributed-training guide.
+
+    Returns
+    -------
+    array
+        A scalar, or the per-element losses (shape of ``labels`` without the
+        class axis) for ``"none"``, in the dtype of ``logits``.
+
+    References
+    ----------
+    Szegedy et al., `Rethinking the Inception Architecture for Computer Vision
+    <https://arxiv.org/abs/1512.00567>`_, 2016 (label smoothing).
+    """
+    call, x, targets = start_softmax_call(
+        logits, labels, axis=axis, label_smoothing=label_smoothing, ignore_index=ignore_index,
+        weights=weights, class_weights=class_weights,
+    )
+    cw = option_vector(call, "class_weights", class_weights, targets.num_classes)
+    loss = softmax_cross_entropy_term(call, x, targets.target, cw, **targets.static)
+    return finish_softmax_loss(call, targets, loss, weights=weights, class_weights=cw, reduction=reduction,
+                               replica_sum=replica_sum)
+
+
+def alpha_vector_option(call: LossCall, alpha, num_classes):
+    """Softmax focal's ``alpha``: a static number >= 0, a (C,) vector or None, as ``(vector, number)``."""
+    if alpha is None:
+        return None, None
+    if isinstance(alpha, (int, float)):
+        return None, check_number("alpha", alpha, low=0)
+    return option_vector(call, "alpha", alpha, num_classes), None
+
+
+@loss_function
+def softmax_focal_loss(
+    logits,
+    labels,
+    *,
+    alpha=None,
+    gamma=2.0,
+    label_smoothing=0.0,
+    ignore_index=None,
+    axis=-1,
+    weights=None,
+    reduction="mean",
+    replica_sum=None,
+):
+    r"""Multi-class focal loss on softmax probabilities.
+
+    .. math::
+
+        \ell_i = -\sum_c \alpha_c\, t'_{ic}\, (1 - p_{ic})^\gamma \log p_{ic},
+        \qquad p_i = \operatorname{softmax}(x_i)
+
+    which for a hard label ``t`` is :math:`-\alpha_t (1 - p_t)^\gamma \log p_t`.
+    :math:`\log(1 - p_c)` is exact as :math:`p_c \to 1`: the other classes'
+    log-sum-exp for the row's maximum, :math:`\operatorname{log1p}(-p_c)` for the
+    rest. The gradient is written in closed form with only
+    :math:`(1 - p_c)^\gamma` in it, so it stays finite for :math:`\gamma < 1` and
+    logits of any magnitude. ``gamma=0`` is the (alpha-weighted) cross-entropy.
+    Unlike Keras' ``CategoricalFocalCrossentropy``, ``alpha`` is the per-class
+    :math:`\alpha_t`, not a factor of every class.
+
+    Parameters
+    ----------
+    logits : array, shape ``(..., C, ...)``
+    labels : array
+        Integer class indices (shape of ``logits`` without ``axis``) or floating
+        one-hot/soft targets (shape of ``logits``).
+    alpha : float, sequence or array of shape ``(C,)``, default=None
+        A scalar factor or per-class weights :math:`\alpha_c`; None means 1. It is a
+        factor of the loss, not of the mean's denominator.
+    gamma : float >= 0, default=2.0
+    label_smoothing, ignore_index, axis, weights, reduction, replica_sum
+        As in :func:`softmax_cross_entropy`.
+
+    Returns
+    -------
+    array
+        A scalar, or per-element losses for ``"none"``.
+
+    References
+    ----------
+    Lin et al., `Focal Loss for Dense Object Detection
+    <https://arxiv.org/abs/1708.02002>`_, 2017.
+    """
+    gamma = check_number("gamma", gamma, low=0)
+    call, x, targets = start_softmax_call(
+        logits, labels, axis=axis, label_smoothing=label_smoothing, ignore_index=ignore_index,
+        weights=weights, alpha=alpha,
+    )
+    alpha_vector, alpha = alpha_vector_option(call, alpha, targets.num_classes)
+    loss = softmax_focal_term(call, x, targets.target, alpha_vector, alpha=alpha, gamma=gamma, **targets.static)
+    return finish_softmax_loss(call, targets, loss, weights=weights, reduction=reduction, replica_sum=replica_sum)

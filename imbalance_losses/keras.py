@@ -1,0 +1,199 @@
+"""Keras 3 losses for every imbalance_losses loss, on the TensorFlow, JAX and PyTorch backends.
+
+A layer above the core, built from the table in ``imbalance_losses._layers``:
+each class is a ``keras.losses.Loss`` that converts its inputs as native Keras
+losses do and calls the core function, whose arrays are those of the active
+Keras backend. As native losses, it honours the Keras mask of ``y_pred``
+(padding of a ``mask_zero`` sequence model), squeezes or expands ``y_true`` and
+``sample_weight`` to the prediction's rank, and casts ``y_pred`` to the loss
+``dtype`` (float32 under mixed precision). Mask and ``sample_weight`` become the
+core's element ``weights``, so ``"mean"`` is the one weighted-mean rule of
+imbalance_losses (equal to Keras' for 0/1 masks). The class axis is last.
+``get_config`` is JSON (NumPy options become lists) and keeps ``replica_sum``
+and the current state of a stateful loss (GHM), which lives in a non-trainable
+``keras.Variable``.
+
+>>> import keras
+>>> from imbalance_losses.keras import SoftmaxFocalLoss
+>>> model = keras.Sequential([keras.layers.Dense(3)])
+>>> model.compile(optimizer="sgd", loss=SoftmaxFocalLoss(gamma=2.0, alpha=[0.2, 0.3, 0.5]))
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import keras
+import numpy as np
+from keras import ops
+
+# Keras exports no public alias for these: the mask Keras attaches to a layer's
+# output, Keras' own rule under tf.distribute (scalar losses times 1/replicas, as
+# gradients are summed over replicas), and whether a (JAX) trainer computes the
+# loss in a stateless scope that discards variable updates (outside the symbolic
+# scope in which Keras only builds output shapes).
+from keras.src.backend import get_keras_mask
+from keras.src.backend.common.stateless_scope import in_stateless_scope
+from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+from keras.src.losses.loss import scale_loss_for_distribution
+
+from . import _layers
+from .core.dispatch import replica_sum_from_config
+
+_USAGE = ("Options are keyword-only, as below, plus Keras' ``name`` and ``dtype``; "
+          "``loss(y_true, y_pred, sample_weight=None)``, class axis last.{state}")
+
+
+def _snake_case(name):
+    return re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", name).lower()
+
+
+def _config_value(value):
+    """An option as JSON: arrays and NumPy scalars become lists and Python numbers."""
+    if isinstance(value, (list, tuple)):
+        return [_config_value(v) for v in value]
+    if hasattr(value, "shape") and hasattr(value, "dtype"):  # NumPy or backend arrays, NumPy scalars
+        return np.asarray(ops.convert_to_numpy(value) if not isinstance(value, (np.ndarray, np.generic)) else value).tolist()
+    return value
+
+
+def _hook_config(hook):
+    """``replica_sum`` in a config: our adapters' hooks by name, other functions as Keras serialises them."""
+    if hook is None:
+        return None
+    config = getattr(hook, "config", None)
+    if config is not None:
+        return {"imbalance_losses_hook": config}
+    return keras.saving.serialize_keras_object(hook)
+
+
+def _hook_from_config(config):
+    if config is None or callable(config):
+        return config
+    if "imbalance_losses_hook" in config:
+        return replica_sum_from_config(config["imbalance_losses_hook"])
+    return keras.saving.deserialize_keras_object(config)
+
+
+def _to_rank(x, rank):
+    """Keras' rule: drop a trailing axis of size 1, or add trailing axes, to reach ``rank``."""
+    if len(x.shape) == rank + 1 and x.shape[-1] == 1:
+        return ops.squeeze(x, axis=-1)
+    while len(x.shape) < rank:
+        x = ops.expand_dims(x, -1)
+    return x
+
+
+class _KerasLoss(keras.losses.Loss):
+    """Wires one core function; inputs converted and weighted as native Keras losses do."""
+
+    loss: _layers.LossClass  # the table row, set on each generated class
+
+    def __init__(self, *, name=None, dtype=None, **options):
+        initial_state = options.pop("state", None) if self.loss.stateful else None
+        values = self.loss.bind(options)
+        values["replica_sum"] = _hook_from_config(values.get("replica_sum"))
+        self.options = {k: (v if k == "replica_sum" else _config_value(v)) for k, v in values.items()}
+        super().__init__(name=name or _snake_case(type(self).__name__), reduction=values["reduction"], dtype=dtype)
+        if self.loss.stateful:
+            start = ops.zeros((values["bins"],)) if initial_state is None else ops.convert_to_tensor(initial_state)
+            self.state = keras.Variable(start, trainable=False, dtype="float32", name=f"{self.name}_state")
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        mask = get_keras_mask(y_pred)
+        y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
+        y_true = self._targets(ops.convert_to_tensor(y_true), y_pred)
+        weights = self._weights(sample_weight, mask, y_pred)
+        loss = self.call(y_true, y_pred, weights)
+        return scale_loss_for_distribution(loss) if len(loss.shape) == 0 else loss
+
+    def call(self, y_true, y_pred, weights=None):
+        function = self.loss.function
+        if not self.loss.stateful:
+            return function(y_pred, y_true, **self.options, weights=weights)
+        if self.options["momentum"] > 0 and in_stateless_scope() and not in_symbolic_scope():
+            msg = (
+                f"{type(self).__name__}(momentum={self.options['momentum']}) cannot keep its moving-average "
+                "state here: this Keras trainer (the JAX backend's) computes the loss in a stateless scope "
+                "and discards variable updates made in it, so the state would silently stay as it is. Train "
+                "with momentum=0 (mmdetection's default), or call imbalance_losses.ghm_c_loss / ghm_r_loss "
+                "with an explicit state in your own JAX train step. A saved model that uses this loss loads "
+                "for inference with keras.saving.load_model(path, compile=False)."
+            )
+            raise NotImplementedError(msg)
+        loss, state = function(y_pred, y_true, **self.options, weights=weights, state=self.state.value)
+        self.state.assign(ops.cast(state, self.state.dtype))
+        return loss
+
+    def _targets(self, y_true, y_pred):
+        """``y_true`` as the core expects it, from what Keras hands over.
+
+        Elementwise and dense targets are squeezed or expanded to the prediction's
+        rank (``Dense(1)`` with labels of shape ``(N,)``). Class indices lose a
+        trailing axis of size 1 and, as in Keras' sparse losses, float indices
+        become integers.
+        """
+        rank = len(y_pred.shape)
+        if not self.loss.index_targets:
+            return _to_rank(y_true, rank)
+        if self.loss.layout == _layers.CLASSES:
+            if len(y_true.shape) == rank and y_true.shape[-1] == 1 and y_pred.shape[-1] != 1:
+                y_true = ops.squeeze(y_true, axis=-1)
+            if len(y_true.shape) != rank - 1:  # dense one-hot or soft targets
+                return y_true
+        return y_true if "int" in str(y_true.dtype) else ops.cast(y_true, "int32")
+
+    def _weights(self, sample_weight, mask, y_pred):
+        """``sample_weight`` times the Keras mask, at the rank of the unreduced loss."""
+        rank = len(y_pred.shape) - (1 if self.loss.reduces_class_axis else 0)
+        weights = None
+        for factor in (sample_weight, mask):
+            if factor is not None:
+                factor = _to_rank(ops.cast(factor, y_pred.dtype), rank)
+                weights = factor if weights is None else weights * factor
+        return weights
+
+    def get_config(self):
+        config = {**super().get_config(), **self.options, "replica_sum": _hook_config(self.options["replica_sum"])}
+        if self.loss.stateful:
+            config["state"] = ops.convert_to_numpy(self.state.value).tolist()
+        return config
+
+
+def _loss_class(row: _layers.LossClass) -> type:
+    keras_options = [inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, default=None),
+                     inspect.Parameter("dtype", inspect.Parameter.KEYWORD_ONLY, default=None)]
+    if row.stateful:
+        keras_options.append(inspect.Parameter("state", inspect.Parameter.KEYWORD_ONLY, default=None))
+
+    def __init__(self, **options):
+        _KerasLoss.__init__(self, **options)
+
+    __init__.__signature__ = row.signature(extra=keras_options)
+    __init__.__qualname__ = f"{row.name}.__init__"
+    state = (" The moving-average state is the non-trainable variable ``state`` (``state=`` sets its initial "
+             "value; ``get_config`` saves its current one).") if row.stateful else ""
+    cls = type(row.name, (_KerasLoss,), {"loss": row, "__init__": __init__,
+                                         "__doc__": row.docstring("Keras", _USAGE.format(state=state)),
+                                         "__module__": __name__})
+    return keras.saving.register_keras_serializable(package="imbalance_losses")(cls)
+
+
+_CLASSES = _layers.build(_loss_class)
+globals().update(_CLASSES)
+
+__all__ = [*sorted(_CLASSES), "replica_sum"]
+
+
+def replica_sum():
+    """A ``replica_sum`` hook for Keras on the TensorFlow backend under ``tf.distribute``.
+
+    The all-reduce of the replica context, so that batch statistics (the mean's
+    denominator, GHM's bin counts, pooled Dice sums) cover the global batch. See
+    :func:`imbalance_losses_tf.replica_sum`; imported on call, so that other Keras
+    backends never import TensorFlow.
+    """
+    from imbalance_losses_tf import replica_sum as tf_replica_sum
+
+    return tf_replica_sum()

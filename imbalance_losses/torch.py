@@ -1,0 +1,100 @@
+"""``torch.nn`` modules for every imbalance_losses loss.
+
+A layer above the core, built from the table in ``imbalance_losses._layers``:
+each module holds its options, keeps array options (class weights, alpha,
+prior, pos_weight) as buffers so that ``.to()`` moves them and ``state_dict``
+saves them, keeps the moving-average state of a stateful loss (GHM) as a
+buffer, and calls the core function. No loss math lives here. As in
+``nn.CrossEntropyLoss``, the class axis of the softmax family is 1 and
+``ignore_index`` defaults to -100.
+
+>>> import torch
+>>> from imbalance_losses.torch import SoftmaxFocalLoss
+>>> criterion = SoftmaxFocalLoss(gamma=2.0, alpha=[0.25, 0.75])
+>>> criterion(torch.zeros(4, 2, requires_grad=True), torch.tensor([0, 1, 1, -100])).shape
+torch.Size([])
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+from imbalance_losses_torch import replica_sum
+from torch import nn
+
+from . import _layers
+
+# As nn.CrossEntropyLoss: the class axis is 1 and ignore_index is -100.
+_CLASS_DEFAULTS = {"axis": 1, "ignore_index": -100}
+_USAGE = ("Options are keyword-only, as below; ``forward(input, target, weights=None)`` returns the "
+          "loss{state}. Array options are buffers (moved by ``.to()``, saved in ``state_dict``).")
+
+
+def _is_array_option(value) -> bool:
+    """Per-class or per-element values, held as buffers; scalars, flags and hooks stay attributes."""
+    return value is not None and not isinstance(value, (numbers.Number, str)) and not callable(value)
+
+
+class _LossModule(nn.Module):
+    """Wires one core function: options bound at construction, array options as buffers."""
+
+    loss: _layers.LossClass  # the table row, set on each generated class
+
+    def __init__(self, **options):
+        super().__init__()
+        defaults = _CLASS_DEFAULTS if self.loss.layout == _layers.CLASSES else None
+        values = self.loss.bind(options, defaults)
+        self._buffer_options = [name for name, value in values.items() if _is_array_option(value)]
+        for name in self._buffer_options:
+            # as_tensor keeps the dtype of tensors and NumPy arrays (float64 class weights stay
+            # float64); Python sequences get torch's default float dtype.
+            value = torch.as_tensor(values.pop(name))
+            self.register_buffer(name, value if value.is_floating_point() else value.to(torch.get_default_dtype()))
+        self.options = values
+        if self.loss.stateful:
+            # All zeros until the first batch (bias correction starts from that batch's counts).
+            self.register_buffer("state", torch.zeros(values["bins"]))
+
+    def _apply(self, fn, recurse=True):
+        # .half() / .bfloat16() must not lower the state's precision: bin counts above
+        # 65504 would become inf in float16 and silently zero their bins' weights.
+        state = getattr(self, "state", None)
+        super()._apply(fn, recurse)
+        if state is not None and self.state.is_floating_point() and torch.finfo(self.state.dtype).bits < 32:
+            self.state = self.state.to(torch.float32)
+        return self
+
+    def forward(self, input, target, weights=None):
+        options = {**self.options, **{name: getattr(self, name) for name in self._buffer_options}}
+        if not self.loss.stateful:
+            return self.loss.function(input, target, **options, weights=weights)
+        loss, state = self.loss.function(input, target, **options, weights=weights, state=self.state)
+        with torch.no_grad():
+            self.state.copy_(state)
+        return loss
+
+    def extra_repr(self):
+        shown = dict(self.options)
+        shown.update({name: tuple(getattr(self, name).shape) for name in self._buffer_options})
+        return ", ".join(f"{k}={v!r}" for k, v in shown.items())
+
+
+def _module_class(row: _layers.LossClass) -> type:
+    defaults = _CLASS_DEFAULTS if row.layout == _layers.CLASSES else None
+
+    def __init__(self, **options):
+        _LossModule.__init__(self, **options)
+
+    __init__.__signature__ = row.signature(defaults)
+    __init__.__qualname__ = f"{row.name}.__init__"
+    state = " and keeps its state in the ``state`` buffer" if row.stateful else ""
+    doc = row.docstring("``torch.nn``", _USAGE.format(state=state))
+    return type(row.name, (_LossModule,), {"loss": row, "__init__": __init__, "__doc__": doc,
+                                           "__module__": __name__})
+
+
+_CLASSES = _layers.build(_module_class)
+globals().update(_CLASSES)
+
+__all__ = [*sorted(_CLASSES), "replica_sum"]

@@ -1,0 +1,226 @@
+"""Every Keras loss in real Keras use, under one backend (``KERAS_BACKEND``, set by tests/test_keras.py).
+
+Exits non-zero on failure. Covers: values against the core in float64, NumPy options
+and JSON configs; ``sample_weight`` of shape (N, 1); ``fit``/``evaluate`` on an input
+pipeline with a last partial batch (``tf.data`` on TensorFlow, a ``PyDataset``
+elsewhere); ``Dense(1)`` with labels of shape (N,); a ``mask_zero`` sequence model;
+mixed precision; ``model.save``/``load_model`` of every class with its options and
+state; native Keras losses where one computes the same thing.
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+if os.environ.get("KERAS_BACKEND") == "torch":
+    import torch  # noqa: F401  (torch before tensorflow, which keras may import)
+
+import keras
+
+import imbalance_losses.keras as ilk
+from imbalance_losses._layers import CLASSES, ELEMENTWISE, LOSSES, MULTILABEL, MULTILABEL_INDICES
+
+backend = keras.backend.backend()
+rng = np.random.default_rng(0)
+N, F, C, BATCH = 250, 4, 3, 64  # 250 = 3 full batches of 64 and a last one of 58
+
+features = rng.normal(size=(N, F)).astype("float32")
+labels = (features[:, 0] > 0.8).astype("int64") + (features[:, 1] > 1.2).astype("int64")
+TARGETS = {
+    ELEMENTWISE: (rng.random((N, C)) > 0.6).astype("float32"),
+    CLASSES: labels,
+    MULTILABEL_INDICES: rng.integers(0, C, (N, 2)),
+}
+TARGETS[MULTILABEL] = TARGETS[ELEMENTWISE]
+# Options as Keras users give them: NumPy arrays and scalars from their data pipeline.
+OPTIONS = {
+    "SigmoidCrossEntropyLoss": {"pos_weight": np.array([1.0, 2.0, 3.0])},
+    "SigmoidFocalLoss": {"gamma": np.float32(1.5), "alpha": np.float64(0.3)},
+    "HardTruncatedLoss": {"margin": 0.6},
+    "SoftTruncatedLoss": {"k": 2.0},
+    "GHMCLoss": {"bins": 5},
+    "GHMRLoss": {"bins": 5},
+    "DiceLoss": {"alpha": 0.1},
+    "MultilabelCategoricalCrossEntropyLoss": {},
+    "SparseMultilabelCategoricalCrossEntropyLoss": {},
+    "SoftmaxCrossEntropyLoss": {"class_weights": np.array([1.0, 2.0, 0.5]), "label_smoothing": 0.1},
+    "SoftmaxFocalLoss": {"alpha": np.array([0.2, 0.3, 0.5])},
+    "SoftTruncatedSoftmaxLoss": {"k": 1.5},
+    "LogitAdjustedCrossEntropyLoss": {"prior": np.bincount(labels, minlength=C)},
+    "SoftmaxDiceLoss": {"per_sample": True},
+}
+assert sorted(OPTIONS) == sorted(row.name for row in LOSSES), "every class needs options here"
+ROWS = {row.name: row for row in LOSSES}
+
+
+def target_for(row):
+    return TARGETS[row.layout]
+
+
+def dataset(x, y, sample_weight=None, batch_size=BATCH):
+    """The backend's own pipeline, with a last partial batch: tf.data on TensorFlow."""
+    arrays = (x, y) if sample_weight is None else (x, y, sample_weight)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size)
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return -(-len(x) // batch_size)
+
+        def __getitem__(self, index):
+            return tuple(a[index * batch_size:(index + 1) * batch_size] for a in arrays)
+
+    return Batches()
+
+
+def model_for(outputs, inputs=F, dtype=None):
+    return keras.Sequential([keras.Input((inputs,)), keras.layers.Dense(outputs, dtype=dtype)])
+
+
+def value(loss, *args, **kwargs):
+    return keras.ops.convert_to_numpy(loss(*args, **kwargs))
+
+
+sample_weight = rng.random(N).astype("float32")
+logits = rng.normal(size=(N, C)).astype("float32")
+
+# 1. Values against the core in float64, JSON configs, sample weights of shape (N, 1).
+for name, options in OPTIONS.items():
+    row, cls = ROWS[name], getattr(ilk, name)
+    loss = cls(**options)
+    target = target_for(row)
+    got = value(loss, target, logits, sample_weight=sample_weight)
+    weights = sample_weight if row.reduces_class_axis else sample_weight[:, None]
+    expected = row.function(logits.astype("float64"), target, **options, weights=weights)
+    expected = expected[0] if isinstance(expected, tuple) else expected
+    np.testing.assert_allclose(got, expected, rtol=2e-5, err_msg=name)
+    config = json.loads(json.dumps(loss.get_config()))  # NumPy options are JSON lists
+    clone = cls.from_config(config)
+    assert json.dumps(clone.get_config()) == json.dumps(loss.get_config()), name
+    np.testing.assert_allclose(value(clone, target, logits, sample_weight=sample_weight), got, rtol=1e-6, err_msg=name)
+    if row.reduces_class_axis:  # Keras squeezes a trailing 1 of sample_weight
+        np.testing.assert_allclose(value(loss, target, logits, sample_weight=sample_weight[:, None]), got, rtol=1e-6,
+                                   err_msg=name)
+
+# 2. fit and evaluate on the backend's pipeline with a last partial batch, for every class.
+for name, options in OPTIONS.items():
+    row, cls = ROWS[name], getattr(ilk, name)
+    if row.stateful and backend == "jax":
+        options = {**options, "momentum": 0.0}  # the JAX trainer keeps no loss state (checked below)
+    target = target_for(row)
+    model = model_for(C)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=cls(**options))
+    history = model.fit(dataset(features, target, sample_weight), epochs=2, verbose=0).history["loss"]
+    evaluated = model.evaluate(dataset(features, target, sample_weight), verbose=0)
+    assert np.all(np.isfinite(history)) and np.isfinite(evaluated), (name, history, evaluated)
+
+# 3. Dense(1) with labels of shape (N,): every elementwise loss trains; the ones Keras has
+# natively give Keras' value.
+binary = (features[:, 0] > 0.3).astype("float32")
+NATIVE_BINARY = {
+    "SigmoidCrossEntropyLoss": ({}, keras.losses.BinaryCrossentropy(from_logits=True)),
+    "SigmoidFocalLoss": ({"alpha": 0.25, "gamma": 2.0}, keras.losses.BinaryFocalCrossentropy(
+        apply_class_balancing=True, alpha=0.25, gamma=2.0, from_logits=True)),
+}
+for row in LOSSES:
+    if row.layout != ELEMENTWISE:
+        continue
+    options = NATIVE_BINARY.get(row.name, (OPTIONS[row.name],))[0]
+    if row.stateful and backend == "jax":
+        options = {**options, "momentum": 0.0}
+    if row.name == "SigmoidCrossEntropyLoss":
+        options = {}  # a (C,) pos_weight does not fit Dense(1)
+    model = model_for(1)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=getattr(ilk, row.name)(**options))
+    model.fit(dataset(features, binary), epochs=1, verbose=0)
+    if row.name in NATIVE_BINARY:
+        ours = model.evaluate(dataset(features, binary), verbose=0)
+        model.compile(optimizer="sgd", loss=NATIVE_BINARY[row.name][1])
+        np.testing.assert_allclose(ours, model.evaluate(dataset(features, binary), verbose=0), rtol=1e-5, err_msg=row.name)
+
+# 4. A mask_zero sequence model: padding is not counted, exactly as native Keras losses.
+T, VOCAB = 7, 10
+tokens = rng.integers(1, VOCAB, (64, T))
+tokens[np.arange(64) % 3 == 0, 4:] = 0  # padded sequences
+tags = rng.integers(0, C, (64, T))
+tag_sets = (rng.random((64, T, C)) > 0.6).astype("float32")
+sequence = keras.Sequential([keras.Input((T,), dtype="int32"), keras.layers.Embedding(VOCAB, 4, mask_zero=True),
+                             keras.layers.Dense(C)])
+for ours, native, target in (
+    (ilk.SoftmaxCrossEntropyLoss(), keras.losses.SparseCategoricalCrossentropy(from_logits=True), tags),
+    (ilk.SoftmaxFocalLoss(gamma=0.0), keras.losses.SparseCategoricalCrossentropy(from_logits=True), tags),
+    (ilk.SigmoidCrossEntropyLoss(), keras.losses.BinaryCrossentropy(from_logits=True), tag_sets),
+):
+    unmasked = keras.Sequential([keras.Input((T,), dtype="int32"), keras.layers.Embedding(VOCAB, 4), keras.layers.Dense(C)])
+    unmasked.set_weights(sequence.get_weights())
+    results = {}
+    for model, masked in ((sequence, True), (unmasked, False)):
+        for loss, kind in ((ours, "ours"), (native, "native")):
+            model.compile(optimizer="sgd", loss=loss)
+            results[kind, masked] = model.evaluate(tokens, target, batch_size=16, verbose=0)
+    for masked in (True, False):
+        np.testing.assert_allclose(results["ours", masked], results["native", masked], rtol=1e-5,
+                                   err_msg=f"{type(ours).__name__} masked={masked}")
+
+# 5. Mixed precision: the loss is float32, as native Keras losses under mixed_float16.
+keras.mixed_precision.set_global_policy("mixed_float16")
+try:
+    half = model_for(C)(features[:8])
+    assert keras.backend.standardize_dtype(half.dtype) == "float16", half.dtype
+    for name in ("SoftmaxCrossEntropyLoss", "SigmoidFocalLoss"):
+        loss, row = getattr(ilk, name)(), ROWS[name]
+        out = loss(target_for(row)[:8], half)
+        native = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels[:8], half)
+        dtypes = {keras.backend.standardize_dtype(out.dtype), keras.backend.standardize_dtype(native.dtype)}
+        assert dtypes == {"float32"}, (name, dtypes)
+finally:
+    keras.mixed_precision.set_global_policy("float32")
+
+# 6. model.save / load_model of every class: options, replica_sum and state survive.
+with tempfile.TemporaryDirectory() as tmp:
+    for name, options in OPTIONS.items():
+        row, cls = ROWS[name], getattr(ilk, name)
+        if row.stateful:
+            options = {**options, "momentum": 0.7}
+        target = target_for(row)
+        model = model_for(C)
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss=cls(**options))
+        if not (row.stateful and backend == "jax"):
+            model.fit(dataset(features, target), epochs=1, verbose=0)
+        path = os.path.join(tmp, f"{name}.keras")
+        model.save(path)
+        loaded = keras.saving.load_model(path)
+        assert isinstance(loaded.loss, cls), name
+        assert json.dumps(loaded.loss.get_config()) == json.dumps(model.loss.get_config()), name
+        np.testing.assert_allclose(loaded.predict(features[:8], verbose=0), model.predict(features[:8], verbose=0),
+                                   rtol=1e-6)
+        if row.stateful:
+            saved_state = keras.ops.convert_to_numpy(model.loss.state.value)
+            np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded.loss.state.value), saved_state, err_msg=name)
+            if backend == "jax":
+                assert not saved_state.any()
+                try:  # the JAX trainer would drop the state's updates: refused, with the way out
+                    loaded.fit(dataset(features, target), epochs=1, verbose=0)
+                except NotImplementedError as error:
+                    assert "stateless scope" in str(error) and "compile=False" in str(error)
+                else:
+                    sys.exit(f"{name}(momentum>0) must refuse to train on the JAX backend")
+            else:
+                assert saved_state.sum() > 0 and not model.loss.state.trainable, saved_state
+                # The moving average continues where it stopped: the next loss is the original's.
+                preds = model.predict(features[:64], verbose=0)
+                np.testing.assert_allclose(value(loaded.loss, target[:64], preds), value(model.loss, target[:64], preds),
+                                           rtol=1e-6, err_msg=name)
+
+if backend == "tensorflow":  # replica_sum is configuration too (tf.distribute; see tests/distributed)
+    loss = ilk.SoftmaxCrossEntropyLoss(replica_sum=ilk.replica_sum())
+    config = json.loads(json.dumps(loss.get_config()))
+    assert config["replica_sum"] == {"imbalance_losses_hook": {"framework": "tensorflow", "arguments": {}}}, config
+    assert ilk.SoftmaxCrossEntropyLoss.from_config(config).options["replica_sum"].config["framework"] == "tensorflow"
+
+print(f"keras {backend}: ok")
