@@ -58,6 +58,10 @@ STATIC_CHECKS = [
     ("counts_rank", lambda: il.class_prior(np.ones((2, 2))), ValueError, "counts", "shape (2, 2)"),
     ("sampling_labels", lambda: il.sampling_weights(np.array([0.0, 1.0]), 2), ValueError, "labels", "dtype float64"),
     ("not_an_array", lambda: il.sigmoid_focal_loss([0.0, 1.0], [0.0, 1.0]), TypeError, None, "list"),
+    ("pooled_dice_reduction", lambda: il.dice_loss(X, Y, reduction="avg"), ValueError, "reduction", "reduction='avg'"),
+    ("bias_correction", lambda: il.ghm_c_loss(X, Y, momentum=0.5, bias_correction="no"), ValueError, "bias_correction", "bias_correction='no'"),
+    ("ignore_empty_per_sample", lambda: il.dice_loss(X, Y, per_sample=True, ignore_empty=True), ValueError, "ignore_empty", "ignore_empty=True"),
+    ("mixed_frameworks_numpy_logits", lambda: il.softmax_cross_entropy(X, __import__("torch").tensor(L)), TypeError, "labels", "labels=torch"),
 ]
 
 
@@ -87,6 +91,15 @@ VALUE_CHECKS = [
     ("counts_non_negative", lambda: il.class_weights(np.array([1.0, -2.0])), "counts"),
     ("label_indices_range", lambda: il.sparse_multilabel_categorical_crossentropy(X, np.array([[0], [5], [1], [2]])), "label_indices"),
     ("sampling_labels_range", lambda: il.sampling_weights(np.array([0, 3]), 2), "labels"),
+    ("class_weights_negative", lambda: il.softmax_cross_entropy(X, L, class_weights=[1.0, -1.0, 1.0]), "class_weights"),
+    ("class_weights_nan", lambda: il.softmax_cross_entropy(X, L, class_weights=[1.0, np.nan, 1.0]), "class_weights"),
+    ("sigmoid_alpha_array", lambda: il.sigmoid_focal_loss(X, Y, alpha=np.full(3, 1.5)), "alpha"),
+    ("softmax_alpha_array", lambda: il.softmax_focal_loss(X, L, alpha=[0.5, -0.5, 1.0]), "alpha"),
+    ("ghm_state_negative", lambda: il.ghm_c_loss(X, Y, momentum=0.5, state=-np.ones(10)), "state"),
+    ("ghm_state_nan", lambda: il.ghm_r_loss(X, Y, momentum=0.5, state=np.full(10, np.nan)), "state"),
+    ("weights_inf", lambda: il.sigmoid_cross_entropy(X, Y, weights=np.full((4, 3), np.inf)), "weights"),
+    ("prior_all_zero", lambda: il.logit_adjusted_cross_entropy(X, L, np.zeros(3)), "prior"),
+    ("dice_labels_range", lambda: il.softmax_dice_loss(X, np.array([0, 1, 3, 1])), "labels"),
 ]
 
 
@@ -101,6 +114,12 @@ def test_value_check_raises_only_when_switched_on(call, argument):
             with pytest.raises(ValueError, match=rf"Invalid values in argument `{argument}`\. Expected .*\. Received: \d+ of \d+ values outside\."):
                 call()
     assert not il.value_checks_enabled()
+
+
+def test_all_zero_prior_is_uniform_with_checks_off():
+    """No adjustment rather than 0/0: the plain cross-entropy, finite."""
+    np.testing.assert_allclose(il.logit_adjusted_cross_entropy(X + np.arange(3), L, np.zeros(3)),
+                               il.softmax_cross_entropy(X + np.arange(3), L), rtol=1e-15)
 
 
 def test_value_checks_switch_from_environment(monkeypatch):

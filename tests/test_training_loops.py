@@ -11,15 +11,7 @@ import pytest
 import imbalance_losses as il
 from imbalance_losses_conformance.cases import case_grid
 
-# Per loss, one batched case with non-default options (weights, ignore_index, class
-# vectors, GHM state where the grid has them).
-CASES = {}
-for _group, _case in case_grid():
-    if "/NC" in _group or "/NHC" in _group or ("sparse" in _group and "batched" not in _group and "extreme" not in _group):
-        CASES.setdefault(_case.loss, []).append(_case)
-CASES = {loss: next((c for c in cases if "weights" in c.options), next((c for c in cases if c.options), cases[0]))
-         for loss, cases in CASES.items()}
-LOSSES = sorted(CASES)
+from ._cases import CASES, LOSSES
 
 
 def _batch_aligned(case):

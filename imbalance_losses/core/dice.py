@@ -45,7 +45,9 @@ def dice_coefficient_loss(xp, q, y, smooth, square_denominator, axis=None, repli
 
     numerator = 2 * total(q * y) + smooth
     denominator = (total(q * q) + total(y * y) if square_denominator else total(q) + total(y)) + smooth
-    return 1 - xp.where(denominator > 0, safe_divide(xp, numerator, denominator), xp.ones_like(denominator))
+    # A zero denominator (smooth=0, nothing predicted or present) is perfect agreement; a NaN
+    # one (a NaN logit) stays NaN.
+    return 1 - xp.where(denominator == 0, xp.ones_like(denominator), safe_divide(xp, numerator, denominator))
 
 
 @closed_form("self_adjusted_sigmoid")

@@ -173,8 +173,8 @@ def resolve_backend(logits, **arrays) -> Backend:
         other = "numpy" if is_host_value(x) else framework_of(x)
         if other != framework:
             msg = (
-                f"Arguments `logits` and `{name}` must be arrays of the same framework "
-                f"(or NumPy arrays and Python values for `{name}`). "
+                f"Arguments `logits` and `{name}` must be arrays of the same framework. Expected `{name}` "
+                f"as a {framework} array, a NumPy array or a Python value. "
                 f"Received: logits={framework} array, {name}={other} array."
             )
             raise TypeError(msg)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .autodiff import closed_form
 from .common import LossCall, element_weights, gather_classes, histogram, reduce_loss, start_call, sum_over_replicas
-from .dispatch import loss_function
+from .dispatch import is_host_value, loss_function
 from .sigmoid import binary_cross_entropy, logistic, start_sigmoid_call
 from .validation import check_array_values, check_integer, check_number, check_shape, invalid_argument
 
@@ -80,7 +80,7 @@ def _state(call: LossCall, state):
     passed in when it is floating (so it can be a ``jax.lax.scan`` carry), else the
     compute dtype."""
     xp = call.xp
-    given = xp.asarray(state, device=call.device) if isinstance(state, (list, tuple)) else call.asarray(state, state.dtype)
+    given = xp.asarray(state, device=call.device) if is_host_value(state) else state
     dtype = given.dtype if xp.isdtype(given.dtype, "real floating") else call.dtype
     return call.cast(given), dtype
 
