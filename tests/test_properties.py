@@ -111,8 +111,8 @@ def test_softmax_losses_are_shift_invariant(pframework, loss, data):
     np.testing.assert_allclose(shifted, base, rtol=1e-9, atol=1e-12)
 
 
-# Pooled Dice multiplies q and y by the weights, so it is not scale-invariant by design.
-SCALE_INVARIANT = [name for name in ALL_LOSSES if name not in ("dice_loss", "softmax_dice_loss")] + ["softmax_dice_loss:per_sample"]
+# Pooled Dice weights its sums linearly (SPEC), so it is scale-invariant too.
+SCALE_INVARIANT = ALL_LOSSES + ["softmax_dice_loss:per_sample", "dice_loss:per_sample"]
 
 
 @pytest.mark.parametrize("loss", SCALE_INVARIANT)
@@ -123,6 +123,8 @@ def test_mean_is_unchanged_by_scaling_all_weights(pframework, loss, data):
     target, options = _inputs(data.draw, name, logits)
     if variant:
         options["per_sample"] = True
+    elif name in ("dice_loss", "softmax_dice_loss"):
+        options["smooth"] = 0.0  # the pooled ratio is scale-free; smooth is an absolute term
     element_shape = logits.shape[:1] if name in SOFTMAX_LOSSES or "multilabel" in name else logits.shape
     # Exactly 0 or well above underflow, so that scaling never turns a weight into 0.
     weights = data.draw(hnp.arrays(np.float64, element_shape, elements=st.one_of(st.just(0.0), st.floats(1e-3, 3.0))))
@@ -132,6 +134,20 @@ def test_mean_is_unchanged_by_scaling_all_weights(pframework, loss, data):
     a = f.to_numpy(_call(name, x, y, weights=f.asarray(weights), **options))
     b = f.to_numpy(_call(name, x, y, weights=f.asarray(weights * scale), **options))
     np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-12)
+
+
+@given(data=st.data())
+def test_pooled_dice_with_any_non_negative_weights_stays_in_unit_interval(pframework, data):
+    """Weights enter the pooled sums linearly: no squared weight can push the loss below 0."""
+    logits = _logits(data.draw, -30, 30)
+    target, _ = _inputs(data.draw, "dice_loss", logits)
+    weights = data.draw(hnp.arrays(np.float64, logits.shape, elements=st.floats(0.0, 100.0)))
+    smooth = data.draw(st.sampled_from([0.0, 1e-4, 1.0]))
+    f = pframework
+    for loss, y in (("dice_loss", target), ("softmax_dice_loss", np.argmax(target + logits, axis=-1))):
+        w = weights if loss == "dice_loss" else weights[:, 0]
+        value = float(f.to_numpy(getattr(il, loss)(f.asarray(logits), f.asarray(y), weights=f.asarray(w), smooth=smooth)))
+        assert -1e-12 <= value <= 1 + 1e-12, (loss, value)
 
 
 @pytest.mark.parametrize("loss", SOFTMAX_LOSSES)

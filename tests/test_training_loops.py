@@ -112,3 +112,11 @@ def test_ghm_state_is_a_jax_scan_carry_with_x64():
     for x, y in zip(logits, targets):
         _, s = loop_step(s, x, y)
     assert len(traced) == 1 and s.dtype == jnp.float32
+
+
+def test_sampling_weights_normalise_with_an_unknown_batch_size():
+    tf = pytest.importorskip("tensorflow")
+    weights = tf.function(lambda labels: il.sampling_weights(labels, 4),
+                          input_signature=[tf.TensorSpec([None], tf.int32)])(tf.constant([0, 0, 0, 1, 2, 3, 3]))
+    np.testing.assert_allclose(np.mean(weights.numpy()), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(weights.numpy(), il.sampling_weights(np.array([0, 0, 0, 1, 2, 3, 3]), 4), rtol=1e-6)

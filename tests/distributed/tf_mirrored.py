@@ -77,6 +77,7 @@ for case in CASES:
 # equals the same step on one device, with a class-weighted mean and pooled Dice.
 import keras  # noqa: E402
 import imbalance_losses.keras as ilk  # noqa: E402
+import tempfile  # noqa: E402
 
 keras.config.set_floatx("float64")  # Keras casts inputs and sample weights to floatx
 
@@ -95,4 +96,23 @@ for make_loss in (lambda hook: ilk.SoftmaxCrossEntropyLoss(class_weights=[0.5, 1
         results.append(model.layers[0].get_weights())
     for a, b in zip(*results):
         np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+
+# The replica_sum hook is configuration: a model saved with it and loaded under the strategy
+# still trains on global statistics (the same step as on one device).
+with strategy.scope():
+    w0, b0 = initial_parameters()
+    model = keras.Sequential([keras.Input((features.shape[1],)), keras.layers.Dense(4, dtype="float64")])
+    model.layers[0].set_weights([w0, b0])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss=ilk.SoftmaxDiceLoss(alpha=0.1, replica_sum=replica_sum()))
+with tempfile.TemporaryDirectory() as tmp:
+    model.save(f"{tmp}/model.keras")
+    with strategy.scope():
+        reloaded = keras.saving.load_model(f"{tmp}/model.keras")
+reloaded.fit(features, targets["labels"], sample_weight=weights, batch_size=N, epochs=1, shuffle=False, verbose=0)
+single = keras.Sequential([keras.Input((features.shape[1],)), keras.layers.Dense(4, dtype="float64")])
+single.layers[0].set_weights([w0, b0])
+single.compile(optimizer=keras.optimizers.SGD(0.5), loss=ilk.SoftmaxDiceLoss(alpha=0.1))
+single.fit(features, targets["labels"], sample_weight=weights, batch_size=N, epochs=1, shuffle=False, verbose=0)
+for a, b in zip(single.layers[0].get_weights(), reloaded.layers[0].get_weights()):
+    np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
 print("tensorflow distributed: ok")
