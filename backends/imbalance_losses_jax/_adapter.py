@@ -5,6 +5,7 @@ import functools
 import array_api_compat
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 namespace = None  # jax.numpy is an array API namespace
 
@@ -18,9 +19,40 @@ def device(x):
     return array_api_compat.device(x)
 
 
-def run(function, logits, *args, **options):
-    """Call a public loss."""
-    return function(logits, *args, **options)
+def _is_array(value):
+    return isinstance(value, (jax.Array, np.ndarray))
+
+
+def _compilable(value):
+    """Arrays the compiler takes, and Python values (static)."""
+    return _is_array(value) or value is None or isinstance(value, (bool, int, float, str, list, tuple)) or callable(value)
+
+
+def _static(value):
+    """An option as a hashable static argument (sequences as tuples)."""
+    return tuple(_static(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(function, static):
+    return jax.jit(functools.partial(function, **dict(static)))
+
+
+def run(function, logits, args, options, *, host_checks):
+    """Call a public loss through ``jax.jit``, as ``jax.nn``'s functions are: an eager caller
+    gets one compiled call instead of one dispatch per array operation (and eager
+    ``jax.grad`` differentiates one primitive); under an outer ``jit``, ``grad`` or
+    ``vmap`` it is inlined. Array options are traced, Python options static (one
+    compilation per distinct value and shape, as for any jitted function). Value checks
+    read arrays on the host, so with them on the loss runs as written."""
+    if host_checks:
+        return function(logits, *args, **options)
+    if not all(map(_compilable, (*args, *options.values()))):  # e.g. another framework's array:
+        return function(logits, *args, **options)  # the core names it in its error
+    static = tuple((k, _static(v)) for k, v in options.items() if not _is_array(v))
+    arrays = {k: v for k, v in options.items() if _is_array(v)}
+    args = tuple(np.asarray(a) if isinstance(a, (list, tuple)) else a for a in args)
+    return _compiled(function, static)(logits, *args, **arrays)
 
 
 @functools.lru_cache(maxsize=None)
@@ -53,19 +85,21 @@ def closed_form(key, xp, x, arrays):
     return _jvp_term(key, xp)(x, *arrays)
 
 
-def bin_counts(index, counted, length, dtype):
-    """Histogram of integer ``index`` (``counted``: 1 counts, 0 not) by one scatter-add, O(N),
-    in integers (exact for any number of elements)."""
-    counts = jnp.zeros(length, dtype=jnp.int32).at[index.reshape(-1)].add(counted.reshape(-1).astype(jnp.int32))
+def bin_counts(index, length, dtype):
+    """Histogram of integer ``index`` over ``[0, length)`` (``length``: not counted) by one
+    scatter-add, O(N), exact in integers."""
+    counts = jnp.zeros(length, dtype=jnp.int32).at[index.reshape(-1)].add(1, mode="drop")
     return counts.astype(dtype)
 
 
+@functools.lru_cache(maxsize=None)
 def replica_sum(axis_name):
     """A ``replica_sum`` hook: ``jax.lax.psum`` over ``axis_name`` (inside ``shard_map``/``pmap``).
 
     Differentiating the whole sharded program (``jax.grad`` outside ``shard_map``)
     then gives exactly the single-device gradient; taking gradients per shard
-    instead, average them with ``jax.lax.pmean`` (as DDP does).
+    instead, average them with ``jax.lax.pmean`` (as DDP does). One hook per axis name
+    (cached), so a loss compiled with it is compiled once.
     """
 
     def sum_over_replicas(x):

@@ -2,6 +2,7 @@
 
 import functools
 
+import numpy as np
 import tensorflow as tf
 
 from . import namespace
@@ -16,9 +17,40 @@ def device(x):
     return x.device or None
 
 
-def run(function, logits, *args, **options):
-    """Call a public loss."""
-    return function(logits, *args, **options)
+def _is_array(value):
+    return isinstance(value, (tf.Tensor, tf.Variable, np.ndarray))
+
+
+def _compilable(value):
+    """Arrays the compiler takes, and Python values (static)."""
+    return _is_array(value) or value is None or isinstance(value, (bool, int, float, str, list, tuple)) or callable(value)
+
+
+def _static(value):
+    """An option as a hashable static argument (sequences as tuples)."""
+    return tuple(_static(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(function, static):
+    # One trace per input signature (shape and dtype), as for jax.jit: relaxing shapes
+    # (reduce_retracing) would also hide a class axis, which a loss needs known.
+    return tf.function(functools.partial(function, **dict(static)), autograph=False)
+
+
+def run(function, logits, args, options, *, host_checks):
+    """Call a public loss; eagerly, through a cached ``tf.function``: one graph call instead
+    of one dispatch per op (and, under a tape, one gradient function instead of one
+    per op). Inside a ``tf.function`` (Keras' train step) it runs as written, inlined.
+    Value checks read tensors on the host, so with them on it runs eagerly."""
+    if host_checks or not tf.executing_eagerly():
+        return function(logits, *args, **options)
+    if not all(map(_compilable, (*args, *options.values()))):  # e.g. another framework's array:
+        return function(logits, *args, **options)  # the core names it in its error
+    static = tuple((k, _static(v)) for k, v in options.items() if not _is_array(v))
+    arrays = {k: v for k, v in options.items() if _is_array(v)}
+    args = tuple(np.asarray(a) if isinstance(a, (list, tuple)) else a for a in args)
+    return _compiled(function, static)(logits, *args, **arrays)
 
 
 @functools.lru_cache(maxsize=None)
@@ -50,11 +82,12 @@ def closed_form(key, xp, x, arrays):
     return _custom_gradient_term(key)(x, *arrays)
 
 
-def bin_counts(index, counted, length, dtype):
-    """Histogram of integer ``index`` (``counted``: 1 counts, 0 not) by ``unsorted_segment_sum``,
-    O(N), in integers (exact for any number of elements); XLA-compatible."""
-    counts = tf.math.unsorted_segment_sum(tf.cast(tf.reshape(counted, [-1]), tf.int32), tf.reshape(index, [-1]), length)
-    return tf.cast(counts, dtype)
+def bin_counts(index, length, dtype):
+    """Histogram of integer ``index`` over ``[0, length)`` (``length``: not counted) by
+    ``unsorted_segment_sum``, O(N), exact in integers; XLA-compatible."""
+    flat = tf.reshape(index, [-1])
+    counts = tf.math.unsorted_segment_sum(tf.ones_like(flat, dtype=tf.int32), flat, length + 1)
+    return tf.cast(counts[:length], dtype)
 
 
 def replica_sum():

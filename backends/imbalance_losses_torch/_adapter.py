@@ -7,8 +7,16 @@ import torch
 
 
 def _take_along_axis(x, indices, /, *, axis=-1):
-    # torch.take_along_dim accepts only int64 indices; the standard allows any integer dtype.
-    return _torch_namespace.take_along_axis(x, indices.long(), axis=axis)
+    """``gather`` on broadcast views: torch.take_along_dim (and array_api_compat's) also
+    wraps negative indices, a full extra pass the core never needs, and gather takes
+    only int64 indices where the standard allows any integer dtype."""
+    axis %= x.ndim
+    batch = list(torch.broadcast_shapes(x.shape[:axis] + (1,) + x.shape[axis + 1:],
+                                        indices.shape[:axis] + (1,) + indices.shape[axis + 1:]))
+    batch[axis] = x.shape[axis]
+    x = x.expand(batch)
+    batch[axis] = indices.shape[axis]
+    return torch.gather(x, axis, indices.expand(batch) if indices.dtype == torch.int64 else indices.expand(batch).long())
 
 
 def _softplus(x):
@@ -38,10 +46,10 @@ def _clamping(name, clamp):
 
 
 # array_api_compat's torch namespace, with the deviations above corrected and native
-# sigmoid/softplus kernels of the accuracy the core's `logistic` needs.
+# sigmoid/softplus/lerp kernels of the accuracy the core's `logistic` and `blend` need.
 namespace = types.SimpleNamespace(
     **{**vars(_torch_namespace), "take_along_axis": _take_along_axis, "softplus": _softplus,
-       "sigmoid": torch.sigmoid,
+       "sigmoid": torch.sigmoid, "lerp": torch.lerp, "is_compiling": torch.compiler.is_compiling,
        "maximum": _clamping("maximum", torch.clamp_min), "minimum": _clamping("minimum", torch.clamp_max)}
 )
 
@@ -54,7 +62,7 @@ def device(x):
     return x.device
 
 
-def run(function, logits, *args, **options):
+def run(function, logits, args, options, *, host_checks):
     """Call a public loss. Under ``torch.autocast`` the loss is computed and returned in
     float32, as PyTorch's own losses are (autocast is paused inside, so no op of the
     loss is lowered to float16)."""
@@ -96,27 +104,51 @@ class _ClosedFormFunction(torch.autograd.Function):
         op, present, static = ctx.key
         x, *rest = ctx.saved_tensors
         arrays, saved = tuple(rest[: ctx.num_arrays]), tuple(rest[ctx.num_arrays:])
-        if torch.is_grad_enabled():  # create_graph: the statistics' dependence on x counts too
+        differentiable = torch.is_grad_enabled()  # create_graph: a second derivative follows
+        if differentiable:  # the statistics' dependence on x counts too
             saved = op.value(namespace, x, arrays, present, static)[1]
         derivative = op.gradient(namespace, x, arrays, present, static, saved)
         upstream = grad_value[..., None] if op.rowwise else grad_value
-        return (upstream * derivative, None, *(None for _ in arrays))
+        if differentiable or derivative.shape != x.shape or derivative._base is not None:
+            return (upstream * derivative, None, *(None for _ in arrays))
+        # The derivative is a fresh buffer nobody else holds: scaled in place, one allocation less.
+        return (derivative.mul_(upstream), None, *(None for _ in arrays))
+
+
+def _native_cross_entropy(x, target, class_weights, *, index, smoothing):
+    """The core's softmax cross-entropy term by ``F.cross_entropy(reduction="none")``, which
+    computes exactly ``-sum_c w_c t'_c log p_c`` for integer and probability targets alike
+    (its own fused kernels and autograd: about native speed in eager mode)."""
+    if x.ndim > 1:  # torch puts the class axis at 1
+        x = x.movedim(-1, 1)
+        target = target if index else target.movedim(-1, 1)
+    return torch.nn.functional.cross_entropy(x, target, weight=class_weights, label_smoothing=smoothing,
+                                             reduction="none")
+
+
+# Closed-form terms for which PyTorch has a kernel computing exactly the same formula:
+# used in eager mode. Under torch.compile the core's closed form is traced instead
+# (Inductor fuses it better than the decomposed native op).
+_NATIVE_TERMS = {"softmax_cross_entropy": _native_cross_entropy}
 
 
 def closed_form(key, xp, x, arrays):
     """The value of a closed-form term, with its derivative as the autograd backward."""
+    op, present, static = key
+    native = _NATIVE_TERMS.get(op.name)
+    if native is not None and not torch.compiler.is_compiling():
+        return native(x, *op.arguments(arrays, present), **dict(static))
     return _ClosedFormFunction.apply(x, key, *arrays)[0]
 
 
-def bin_counts(index, counted, length, dtype):
-    """Histogram of integer ``index`` (``counted``: 1 counts, 0 not) in one scatter-add, O(N).
-
-    Counted in int64, exact for any number of elements; ``index_add_`` rather than
-    ``bincount``, whose output size depends on the data (a graph break).
-    """
-    counts = torch.zeros(length, dtype=torch.int64, device=index.device)
-    counts.index_add_(0, index.reshape(-1), counted.reshape(-1).to(torch.int64))
-    return counts.to(dtype)
+def bin_counts(index, length, dtype):
+    """Histogram of integer ``index`` over ``[0, length)`` (``length``: not counted) in one
+    scatter-add, O(N), exact in int64; ``index_add_`` rather than ``bincount``, whose
+    output size depends on the data (a graph break)."""
+    counts = torch.zeros(length + 1, dtype=torch.int64, device=index.device)
+    flat = index.reshape(-1)
+    counts.index_add_(0, flat, torch.ones((), dtype=torch.int64, device=index.device).expand(flat.shape[0]))
+    return counts[:length].to(dtype)
 
 
 def replica_sum(group=None):

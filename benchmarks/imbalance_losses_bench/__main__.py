@@ -1,22 +1,28 @@
-"""``imbalance-losses bench``: ours vs native, forward + backward, side by side in one run."""
+"""``imbalance-losses bench``: ours vs native, forward + backward, side by side in one run.
+
+``--markdown docs/benchmarks.md`` rewrites the measured part of that page (between
+its ``bench:begin``/``bench:end`` markers) from this run: machine, versions, the
+table, and every target met or missed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import importlib.metadata
 import json
 import platform
+import re
 import sys
+from pathlib import Path
 
 import numpy as np
-
-from imbalance_losses.core.common import start_call
 
 from .harness import RUNNERS, median_time
 from .pairs import PAIRS, QUICK_SIZES, SIZES, inputs
 
-TARGETS = {"compiled": 1.10, "eager": 1.5}
 LARGE = 1_000_000  # ratio targets apply from this many logits
-OVERHEAD_TARGET_US = 30.0
+OVERHEAD_TARGET = 2.0  # an eager call on a tiny input: at most twice the native idiom's time
 
 
 def _sizes_for(kind, sizes):
@@ -36,22 +42,21 @@ def run(frameworks, modes, device, quick=False, log=print):
                 x, y_native = runner.arrays(x_np, y_np)
                 _, y_ours = runner.arrays(x_np, ours_target)
                 copy = median_time(runner.copy_limit(x), sync=runner.sync)
+                tiny = size_name.startswith("tiny")
                 for mode in modes:
-                    ours = median_time(runner.step(pair.ours, x, y_ours, mode), sync=runner.sync)
-                    native = median_time(runner.step(pair.native, x, y_native, mode), sync=runner.sync)
+                    ours = median_time(runner.step(pair.ours, x, y_ours, mode), sync=runner.sync,
+                                       min_repeats=200 if tiny else 5, budget=0.5 if tiny else 1.0)
+                    native = median_time(runner.step(pair.native, x, y_native, mode), sync=runner.sync,
+                                         min_repeats=200 if tiny else 5, budget=0.5 if tiny else 1.0)
                     row = {
                         "framework": framework, "pair": pair.name, "size": size_name, "elements": int(np.prod(shape)),
                         "mode": mode, "ours_ms": ours * 1e3, "native_ms": native * 1e3, "ratio": ours / native,
                         "copy_ms": copy * 1e3, "bandwidth_fraction": copy / ours,
                         "ours_bytes": runner.memory(pair.ours, x, y_ours, mode),
                         "native_bytes": runner.memory(pair.native, x, y_native, mode),
+                        "target": OVERHEAD_TARGET if tiny else pair.target_for(mode),
+                        "memory_target": pair.memory_target,
                     }
-                    if size_name.startswith("tiny") and mode == "eager":
-                        # Dispatch: namespace, adapter, dtype and device resolution of one call.
-                        row["overhead_us"] = 1e6 * median_time(lambda: start_call(x, labels=y_ours), min_repeats=500, budget=0.3)
-                        f_ours = median_time(lambda: pair.ours(x, y_ours), sync=runner.sync, min_repeats=200, budget=0.5)
-                        f_native = median_time(lambda: pair.native(x, y_native), sync=runner.sync, min_repeats=200, budget=0.5)
-                        row["eager_extra_us"] = (f_ours - f_native) * 1e6
                     rows.append(row)
                     log(_format_row(row))
     return rows
@@ -64,27 +69,60 @@ def _mem(value):
 def _format_row(row):
     mem_ratio = (f"{row['ours_bytes'] / row['native_bytes']:.2f}"
                  if row["ours_bytes"] is not None and row["native_bytes"] else "-")
-    overhead = f"{row['overhead_us']:.1f} (forward {row['eager_extra_us']:+.0f} vs native)" if "overhead_us" in row else ""
     return (f"| {row['framework']} | {row['pair']} | {row['size']} | {row['mode']} | {row['ours_ms']:.3f} | "
             f"{row['native_ms']:.3f} | **{row['ratio']:.2f}** | {_mem(row['ours_bytes'])} / {_mem(row['native_bytes'])} "
-            f"({mem_ratio}) | {row['bandwidth_fraction']:.0%} | {overhead} |")
+            f"({mem_ratio}) | {row['bandwidth_fraction']:.0%} |")
 
 
-HEADER = ("| framework | pair | size | mode | ours ms | native ms | ours/native | memory MiB ours / native (ratio) "
-          "| bandwidth limit / ours | dispatch overhead µs |\n|---|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| framework | pair | size | mode | ours ms | native ms | ours/native | saved for backward MiB ours / native "
+          "(ratio) | copy limit / ours |\n|---|---|---|---|---|---|---|---|---|")
 
 
 def misses(rows):
+    """Every target not met: time at >= 1M logits, per-call overhead on the tiny input, memory."""
     found = []
     for row in rows:
-        if row["elements"] >= LARGE and row["ratio"] > TARGETS[row["mode"]]:
-            found.append(f"time: {row['framework']} {row['pair']} {row['size']} {row['mode']}: {row['ratio']:.2f} > {TARGETS[row['mode']]}")
-        if row["ours_bytes"] is not None and row["native_bytes"] and row["ours_bytes"] > 1.10 * row["native_bytes"]:
-            found.append(f"memory: {row['framework']} {row['pair']} {row['size']} {row['mode']}: "
-                         f"{row['ours_bytes'] / row['native_bytes']:.2f}x native")
-        if row.get("overhead_us", 0) > OVERHEAD_TARGET_US:
-            found.append(f"overhead: {row['framework']} {row['pair']}: {row['overhead_us']:.0f} us > {OVERHEAD_TARGET_US}")
+        label = f"{row['framework']} {row['pair']} {row['size']} {row['mode']}"
+        applies = row["elements"] >= LARGE or row["size"].startswith("tiny")
+        if applies and row["ratio"] > row["target"]:
+            found.append(f"time: {label}: {row['ratio']:.2f} > {row['target']}")
+        limit = row.get("memory_target") or 1.0
+        if row["ours_bytes"] is not None and row["native_bytes"] and row["ours_bytes"] > limit * row["native_bytes"]:
+            found.append(f"memory: {label}: {row['ours_bytes'] / row['native_bytes']:.2f}x native > {limit}")
     return found
+
+
+def _versions():
+    names = ("torch", "jax", "jaxlib", "tensorflow-cpu", "keras", "optax", "numpy", "array-api-compat")
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return ", ".join(found)
+
+
+def report(rows, machine):
+    missed = misses(rows)
+    lines = [f"Measured {datetime.date.today().isoformat()} on {machine}, Python {platform.python_version()}; "
+             f"{_versions()}.", "", HEADER] + [_format_row(row) for row in rows]
+    lines += ["", "Targets: at >= 1M logits, eager <= 1.2x and compiled <= 1.0x the native idiom, focal losses "
+              "<= 1.0x in both modes, GHM-C <= 3x plain binary cross-entropy; an eager call on the tiny input "
+              f"<= {OVERHEAD_TARGET:g}x; bytes kept for backward <= the native's (focal <= 0.5x, GHM-C <= 3x).", ""]
+    lines += (["Missed:", ""] + [f"- {m}" for m in missed]) if missed else ["All targets met."]
+    return "\n".join(lines)
+
+
+def write_markdown(path, text):
+    """Replace the measured part of the benchmarks page (between its markers)."""
+    page = Path(path)
+    old = page.read_text() if page.exists() else "<!-- bench:begin -->\n<!-- bench:end -->\n"
+    new, count = re.subn(r"(<!-- bench:begin -->\n).*?(<!-- bench:end -->)", lambda m: m.group(1) + text + "\n" + m.group(2),
+                         old, flags=re.S)
+    if count != 1:
+        raise ValueError(f"{path} needs one <!-- bench:begin --> ... <!-- bench:end --> block")
+    page.write_text(new)
 
 
 def main(argv=None) -> int:
@@ -93,7 +131,8 @@ def main(argv=None) -> int:
     parser.add_argument("--mode", action="append", choices=["eager", "compiled"])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
-    parser.add_argument("--json", metavar="PATH")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    parser.add_argument("--markdown", metavar="PATH", help="rewrite the measured block of this page (docs/benchmarks.md)")
     args = parser.parse_args(argv)
     import importlib.util
 
@@ -104,13 +143,14 @@ def main(argv=None) -> int:
     print(f"Machine: {machine}, Python {platform.python_version()}\n")
     print(HEADER)
     rows = run(frameworks, args.mode or ["eager", "compiled"], args.device, quick=args.quick)
-    missed = misses(rows)
-    print("\nTargets (>= 1M logits): compiled <= 1.10x, eager <= 1.5x; memory <= native + 10%; "
-          f"dispatch overhead <= {OVERHEAD_TARGET_US:.0f} us.")
-    print("Missed:\n  " + "\n  ".join(missed) if missed else "All targets met.")
+    text = report(rows, machine)
+    print("\n" + text.split("\n\n", 2)[-1])
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"machine": machine, "rows": rows, "missed": missed}, handle, indent=1)
+            json.dump({"machine": machine, "rows": rows, "missed": misses(rows)}, handle, indent=1)
+    if args.markdown:
+        write_markdown(args.markdown, text)
+        print(f"Rewrote the measured block of {args.markdown}")
     return 0
 
 

@@ -4,7 +4,8 @@ Time: forward + backward (gradient with respect to the logits), median over
 repeats after warm-up (the first calls of a compiled mode compile). Memory, per
 framework (CPU allocators report no peak):
 - torch: the bytes of the tensors autograd saves for backward (what a
-  forward + backward keeps alive beyond the inputs), via saved-tensor hooks;
+  forward + backward keeps alive beyond the inputs), via saved-tensor hooks, in
+  eager mode;
 - jax: the temporary bytes XLA allocates for the compiled forward + backward
   (``compiled.memory_analysis().temp_size_in_bytes``), compiled mode only;
 - tensorflow: not measurable on CPU (no allocator statistics): reported as "-".
@@ -64,13 +65,15 @@ class TorchRunner:
         torch = self.torch
         if mode != "eager":
             return None
+        inputs = {x.untyped_storage().data_ptr(), y.untyped_storage().data_ptr()}
         seen, total = set(), [0]
 
         def pack(t):
-            key = (t.data_ptr(), t.untyped_storage().nbytes()) if t.device.type != "meta" else id(t)
-            if key not in seen and t.data_ptr() != x.data_ptr():
-                seen.add(key)
-                total[0] += t.untyped_storage().nbytes()
+            # Distinct storages autograd keeps beyond the inputs (which exist anyway).
+            storage = t.untyped_storage()
+            if storage.data_ptr() not in inputs and storage.data_ptr() not in seen:
+                seen.add(storage.data_ptr())
+                total[0] += storage.nbytes()
             return t
 
         leaf = x.detach().requires_grad_(True)

@@ -57,6 +57,11 @@ class ClosedForm:
     def value(self, xp, x, arrays, present, static):
         return self.forward(xp, x, *_with_none(arrays, present), **dict(static))
 
+    @staticmethod
+    def arguments(arrays, present):
+        """The term's array arguments with the absent ones back as None."""
+        return _with_none(arrays, present)
+
     def gradient(self, xp, x, arrays, present, static, saved):
         return self.derivative(xp, x, *_with_none(arrays, present), saved=saved, **dict(static))
 

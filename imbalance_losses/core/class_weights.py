@@ -147,10 +147,9 @@ def sampling_weights(labels, num_classes, *, power=1.0):
     labels = call.labels(labels)  # the indexing dtype: uint8 labels with more than 255 classes count right
     check_array_values(xp, "labels", lambda: (labels >= 0) & (labels < num_classes), lambda: f"class indices in [0, {num_classes})")
     in_range = (labels >= 0) & (labels < num_classes)
-    index = xp.where(in_range, labels, 0)
-    counts = histogram(call, index, xp.astype(in_range, dtype), num_classes)
+    counts = histogram(call, xp.where(in_range, labels, num_classes), num_classes)
     # A label out of range counts in no class: its weight is 0^-power, inf (checks off).
-    per_sample = xp.where(in_range, gather_classes(call, counts, index), 0.0)
+    per_sample = xp.where(in_range, gather_classes(call, counts, xp.where(in_range, labels, 0)), 0.0)
     raw = xp.exp(-power * xp.log(per_sample))
     # The mean is taken on device (a batch size unknown until run time still normalises).
     return safe_divide(xp, raw, xp.mean(raw))

@@ -211,22 +211,20 @@ def gather_classes(call: LossCall, vector, labels):
     return xp.take_along_axis(expanded, labels[..., None], axis=-1)[..., 0]
 
 
-def histogram(call: LossCall, index, counted, length: int):
-    """``counts[b] = sum(counted[index == b])`` for integer ``index`` in ``[0, length)``.
+def histogram(call: LossCall, index, length: int):
+    """``counts[b] = #{index == b}`` for integer ``index`` in ``[0, length]``; the value
+    ``length`` marks elements that do not count.
 
-    ``counted`` is 1 for elements that count and 0 for the others. The adapter's
-    native scatter-add when it has one; otherwise the standard's sort and
-    ``searchsorted``: uncounted elements move past the last bin, and each bin's
-    count is the distance between its two insertion points. O(N) memory either way.
+    The adapter's native scatter-add when it has one; otherwise the standard's sort
+    and ``searchsorted``: each bin's count is the distance between its two insertion
+    points. O(N) memory either way, exact integer counts, in the compute dtype.
     """
     native = getattr(call.backend.adapter, "bin_counts", None)
     if native is not None:
-        return native(index, counted, length, call.dtype)
+        return native(index, length, call.dtype)
     xp = call.xp
-    flat = xp.reshape(xp.where(counted > 0, index, length), (-1,))
-    ordered = xp.sort(flat)
-    edges = xp.arange(length + 1, dtype=ordered.dtype, device=call.device)
-    positions = xp.searchsorted(ordered, edges)
+    ordered = xp.sort(xp.reshape(index, (-1,)))
+    positions = xp.searchsorted(ordered, xp.arange(length + 1, dtype=ordered.dtype, device=call.device))
     return xp.astype(positions[1:] - positions[:-1], call.dtype)
 
 

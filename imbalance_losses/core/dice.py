@@ -53,7 +53,7 @@ def dice_coefficient_loss(xp, q, y, smooth, square_denominator, axis=None, repli
 @closed_form("self_adjusted_sigmoid")
 def self_adjusted_sigmoid(xp, x, *, alpha):
     r"""``q = (1 - p)^alpha p = sigmoid(x) sigmoid(-x)^alpha``."""
-    sigmoid_x, sigmoid_minus_x, _, _ = logistic(xp, x)
+    sigmoid_x, sigmoid_minus_x = logistic(xp, x, softpluses=False)
     return (sigmoid_x * xp.pow(sigmoid_minus_x, alpha) if alpha else sigmoid_x), ()
 
 
@@ -61,7 +61,7 @@ def self_adjusted_sigmoid(xp, x, *, alpha):
 def _(xp, x, *, saved, alpha):
     # d log sigmoid(x)/dx = sigmoid(-x), d log sigmoid(-x)/dx = -sigmoid(x):
     # dq/dx = q (sigmoid(-x) - alpha sigmoid(x)).
-    sigmoid_x, sigmoid_minus_x, _, _ = logistic(xp, x)
+    sigmoid_x, sigmoid_minus_x = logistic(xp, x, softpluses=False)
     q = sigmoid_x * xp.pow(sigmoid_minus_x, alpha) if alpha else sigmoid_x
     return q * (sigmoid_minus_x - alpha * sigmoid_x)
 

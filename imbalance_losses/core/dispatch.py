@@ -23,7 +23,7 @@ from typing import Any
 
 from . import compat as _compat
 from .autodiff import apply_forward
-from .validation import format_value
+from .validation import format_value, value_checks_enabled
 
 
 def _torch_adapter():
@@ -69,8 +69,9 @@ class HostAdapter:
         return _compat.device(x)
 
     @staticmethod
-    def run(function, logits, *args, **options):
-        """Call a public loss (framework adapters may compile or re-type it here)."""
+    def run(function, logits, args, options, *, host_checks):
+        """Call a public loss (framework adapters may compile or re-type it here; not
+        with ``host_checks``, the value checks that read arrays on the host)."""
         return function(logits, *args, **options)
 
     closed_form = staticmethod(apply_forward)
@@ -146,13 +147,15 @@ def loss_function(function):
     NumPy scalar options become Python values (``alpha=np.float32(0.25)``,
     ``axis=np.int64(1)``, ``per_sample=np.bool_(True)``), and the call goes
     through its framework adapter's ``run``, which may compile the loss for
-    eager callers or adjust it to the framework's conventions (autocast).
+    eager callers (JAX, TensorFlow: one compiled call instead of one dispatch per
+    array operation) or adjust it to the framework's conventions (autocast).
     """
 
     @functools.wraps(function)
     def public(logits, *args, **options):
         options = {name: python_value(value) for name, value in options.items()}
-        return adapter_for(framework_of(logits)).run(function, logits, *args, **options)
+        adapter = adapter_for(framework_of(logits))
+        return adapter.run(function, logits, args, options, host_checks=value_checks_enabled())
 
     return public
 

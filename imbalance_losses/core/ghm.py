@@ -16,7 +16,7 @@ from __future__ import annotations
 from .autodiff import closed_form
 from .common import LossCall, element_weights, gather_classes, histogram, reduce_loss, start_call, sum_over_replicas
 from .dispatch import is_host_value, loss_function
-from .sigmoid import binary_cross_entropy, logistic, start_sigmoid_call
+from .sigmoid import binary_cross_entropy, sigmoid, start_sigmoid_call
 from .validation import check_array_values, check_integer, check_number, check_shape, invalid_argument
 
 __all__ = ["ghm_c_loss", "ghm_r_loss"]
@@ -35,17 +35,19 @@ def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state,
 
     ``g`` holds gradient norms in [0, 1] (no gradient flows through them);
     ``valid`` is a boolean mask or None. Bin ``i`` is ``[i/M, (i+1)/M)`` and the
-    last bin also holds ``g = 1`` (mmdetection widens its last edge by 1e-6). A
-    non-finite ``g`` (a NaN logit) is outside the histogram, as in mmdetection:
-    its element's loss is NaN, the others' weights are unaffected.
+    last bin also holds ``g = 1`` (mmdetection widens its last edge by 1e-6). A NaN
+    ``g`` (a NaN logit) gives a NaN loss, never an out-of-bounds read.
     """
     xp = call.xp
     g = call.stop_gradient(g)
-    finite = xp.isfinite(g)
-    counted = finite if valid is None else finite & valid
-    bin_index = xp.astype(xp.clip(xp.floor(xp.where(finite, g, 0.0) * bins), 0, bins - 1), call.index_dtype)
+    # Truncation of a non-negative value is its floor; clipping the integer puts g = 1 in
+    # the last bin and keeps any index in range (a NaN g, from a NaN logit, whatever its
+    # cast gives: that element's loss is NaN anyway, and nothing reads out of bounds).
+    bin_index = xp.clip(xp.astype(g * bins, call.index_dtype), 0, bins - 1)
+    if valid is not None:  # invalid elements get the index `bins`: past the histogram, weight 0
+        bin_index = xp.where(valid, bin_index, bins)
     # Global bin counts: every replica gets the same weights and the same new state.
-    counts = sum_over_replicas(replica_sum, histogram(call, bin_index, xp.astype(counted, call.dtype), bins))
+    counts = sum_over_replicas(replica_sum, histogram(call, bin_index, bins))
     tot = xp.sum(counts)
     tot = xp.where(tot > 0, tot, xp.ones_like(tot))
     state_dtype = call.dtype
@@ -70,7 +72,7 @@ def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state,
     num_non_empty = xp.sum(xp.astype(non_empty, call.dtype))
     bin_weight = xp.where(non_empty, tot / xp.where(non_empty, density, xp.ones_like(density)), xp.zeros_like(density))
     bin_weight = bin_weight / xp.where(num_non_empty > 0, num_non_empty, xp.ones_like(num_non_empty))
-    beta = gather_classes(call, bin_weight, bin_index)
+    beta = gather_classes(call, xp.concat([bin_weight, xp.zeros_like(bin_weight[:1])]), bin_index)
     new_state = call.stop_gradient(state)
     return call.stop_gradient(beta), (new_state if new_state.dtype == state_dtype else xp.astype(new_state, state_dtype))
 
@@ -168,7 +170,7 @@ def ghm_c_loss(
     call, x, y = start_sigmoid_call(logits, targets, weights=weights, state=state)
     xp = call.xp
     valid, w = _valid_mask(call, weights, x)
-    g = xp.abs(logistic(xp, x)[0] - y)
+    g = xp.abs(sigmoid(xp, x) - y)
     beta, new_state = gradient_density_weights(
         call, g, valid, bins=bins, momentum=momentum, state=state, bias_correction=bias_correction,
         replica_sum=replica_sum,

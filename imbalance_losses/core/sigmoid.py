@@ -21,50 +21,83 @@ def start_sigmoid_call(logits, targets, **arrays):
     return call, x, binary_targets(call, targets, logits.shape)
 
 
-def logistic(xp, x):
-    """``sigmoid(x), sigmoid(-x), softplus(x), softplus(-x)``, each to full relative precision.
+def _logistic(xp, x, sigmoids, softpluses):
+    """The standard-only form: one ``exp(-|x|)`` shared by every requested term."""
+    e = xp.exp(-xp.abs(x))
+    nonnegative = x >= 0
+    out = ()
+    if sigmoids:
+        r = 1 / (1 + e)
+        out += (xp.where(nonnegative, r, e * r), xp.where(nonnegative, e * r, r))
+    if softpluses:
+        log_term = xp.log1p(e)
+        out += (xp.where(nonnegative, x, 0.0) + log_term, xp.where(nonnegative, 0.0, -x) + log_term)
+    return out
 
-    From one ``exp(-|x|)`` and one ``log1p``: no term is formed as ``1 - sigmoid``
-    or as a difference of softplus and ``x``, so a tiny value (``softplus(-100) =
-    3.7e-44``) is exact rather than a cancellation to 0. An adapter's namespace may
-    supply native ``sigmoid``/``softplus`` kernels with this accuracy instead.
+
+def logistic(xp, x, *, sigmoids=True, softpluses=True):
+    """``sigmoid(x), sigmoid(-x)`` and/or ``softplus(x), softplus(-x)``, each to full relative precision.
+
+    No term is formed as ``1 - sigmoid`` or as a difference of softplus and ``x``,
+    so a tiny value (``softplus(-100) = 3.7e-44``) is exact rather than a
+    cancellation to 0. Written once from ``exp(-|x|)`` and ``log1p``; an adapter's
+    namespace may supply native ``sigmoid``/``softplus`` kernels with this accuracy,
+    which are then used eagerly, each only where asked for (one kernel, one buffer
+    each). Under a compiler the shared form is traced: one exponential serves all four.
     """
     native_sigmoid, native_softplus = getattr(xp, "sigmoid", None), getattr(xp, "softplus", None)
-    if native_sigmoid is not None and native_softplus is not None:
-        minus_x = -x
-        return native_sigmoid(x), native_sigmoid(minus_x), native_softplus(x), native_softplus(minus_x)
-    e = xp.exp(-xp.abs(x))
-    log_term = xp.log1p(e)
-    r = 1 / (1 + e)
-    nonnegative = x >= 0
-    return (xp.where(nonnegative, r, e * r), xp.where(nonnegative, e * r, r),
-            xp.where(nonnegative, x, 0.0) + log_term, xp.where(nonnegative, 0.0, -x) + log_term)
+    if native_sigmoid is None or native_softplus is None or _compiling(xp):
+        return _logistic(xp, x, sigmoids, softpluses)
+    minus_x = -x
+    out = ()
+    if sigmoids:
+        out += (native_sigmoid(x), native_sigmoid(minus_x))
+    if softpluses:
+        out += (native_softplus(x), native_softplus(minus_x))
+    return out
 
 
-def _pos_weighted(pos_weight, y):
-    """``pos_weight * y`` (the positive term's weight); ``y`` itself without one."""
-    return y if pos_weight is None else pos_weight * y
+def _compiling(xp):
+    """Whether the namespace is being traced by a compiler that fuses elementwise code."""
+    compiling = getattr(xp, "is_compiling", None)
+    return compiling is not None and compiling()
+
+
+def sigmoid(xp, x):
+    """``sigmoid(x)`` alone (for a gradient norm or a derivative)."""
+    native = getattr(xp, "sigmoid", None)
+    return native(x) if native is not None and not _compiling(xp) else _logistic(xp, x, True, False)[0]
+
+
+def blend(xp, a, b, weight):
+    """``(1 - weight) a + weight b``: exactly ``a`` at weight 0 and ``b`` at weight 1.
+
+    A target-weighted pair of terms (``y`` and ``1 - y``); an adapter's namespace may
+    supply a fused ``lerp`` with the same exactness (one pass instead of four).
+    """
+    native = getattr(xp, "lerp", None)
+    return native(a, b, weight) if native is not None else (1 - weight) * a + weight * b
 
 
 @closed_form("binary_cross_entropy")
 def binary_cross_entropy(xp, x, y, pos_weight_array, *, pos_weight=None):
-    r"""``pw y softplus(-x) + (1 - y) softplus(x)``: two non-negative terms, no cancellation.
+    r"""``(1 - y) softplus(x) + pw y softplus(-x)``: two non-negative terms, no cancellation.
 
     :math:`-\log\sigma(x) = \mathrm{softplus}(-x)` and
     :math:`-\log\sigma(-x) = \mathrm{softplus}(x)`; ``pw`` is a static scalar or an array.
     """
-    _, _, softplus_x, softplus_minus_x = logistic(xp, x)
-    positive = _pos_weighted(pos_weight_array if pos_weight is None else pos_weight, y)
-    return positive * softplus_minus_x + (1 - y) * softplus_x, ()
+    softplus_x, softplus_minus_x = logistic(xp, x, sigmoids=False)
+    pw = pos_weight_array if pos_weight is None else pos_weight
+    return blend(xp, softplus_x, softplus_minus_x if pw is None else pw * softplus_minus_x, y), ()
 
 
 @binary_cross_entropy.defderivative
 def _(xp, x, y, pos_weight_array, *, saved, pos_weight=None):
-    # d softplus(-x)/dx = -sigmoid(-x), d softplus(x)/dx = sigmoid(x); for pw = 1 this is
-    # sigmoid(x) - y, formed without the cancellation 1 - sigmoid(-x).
-    sigmoid_x, sigmoid_minus_x, _, _ = logistic(xp, x)
-    positive = _pos_weighted(pos_weight_array if pos_weight is None else pos_weight, y)
-    return (1 - y) * sigmoid_x - positive * sigmoid_minus_x
+    # d softplus(x)/dx = sigmoid(x), d softplus(-x)/dx = -sigmoid(-x) = sigmoid(x) - 1:
+    # (1 - y) s - pw y (1 - s), which is s - y without a positive weight.
+    s = sigmoid(xp, x)
+    pw = pos_weight_array if pos_weight is None else pos_weight
+    return s - y if pw is None else s * (1 - y + pw * y) - pw * y
 
 
 def _focal_factors(xp, x, y, alpha_array, alpha, gamma):
@@ -76,8 +109,8 @@ def _focal_factors(xp, x, y, alpha_array, alpha, gamma):
     derivative below never forms ``q^(gamma - 1)``.
     """
     sigmoid_x, sigmoid_minus_x, softplus_x, softplus_minus_x = logistic(xp, x)
-    q = y * sigmoid_minus_x + (1 - y) * sigmoid_x
-    bce = y * softplus_minus_x + (1 - y) * softplus_x
+    q = blend(xp, sigmoid_x, sigmoid_minus_x, y)
+    bce = blend(xp, softplus_x, softplus_minus_x, y)
     if gamma == 0:
         modulation = None
     elif gamma == int(gamma) and gamma <= 4:
@@ -87,7 +120,7 @@ def _focal_factors(xp, x, y, alpha_array, alpha, gamma):
     else:
         modulation = xp.pow(q, gamma)
     a = alpha_array if alpha is None else alpha
-    alpha_t = None if a is None else a * y + (1 - a) * (1 - y)
+    alpha_t = None if a is None else (1 - a) + (2 * a - 1) * y
     factor = modulation if alpha_t is None else (alpha_t if modulation is None else alpha_t * modulation)
     return sigmoid_x, sigmoid_minus_x, q, bce, factor
 
@@ -111,14 +144,14 @@ def _(xp, x, y, alpha_array, *, saved, alpha, gamma):
 
     (:math:`r \le 2` as :math:`q \ge \max(y, 1-y)\min(s, \bar s)`). Only :math:`q^\gamma`
     appears, so the gradient is finite for every :math:`\gamma \ge 0` and every finite
-    logit; where :math:`q` underflows to 0, so does :math:`s \bar s`, and :math:`r` is
-    taken as 0. :math:`s - y = (1 - y) s - y \bar s` has no cancellation.
+    logit; where :math:`q` underflows to 0, so does :math:`s \bar s`, and :math:`r` is 0.
+    :math:`s - y = (1 - y) s - y \bar s` has no cancellation.
     """
     s, s_bar, q, bce, factor = _focal_factors(xp, x, y, alpha_array, alpha, gamma)
-    slope = (1 - y) * s - y * s_bar
+    slope = blend(xp, s, -s_bar, y)
     if gamma:
-        positive = q > 0
-        r = xp.where(positive, s * s_bar / xp.where(positive, q, 1.0), 0.0)
+        # + tiny: where q underflows to 0 so does s * s_bar (r -> 0), with no 0/0 and no mask.
+        r = s * s_bar / (q + xp.finfo(x.dtype).smallest_normal)
         slope = slope + gamma * (1 - 2 * y) * r * bce
     return slope if factor is None else factor * slope
 

@@ -13,7 +13,7 @@ import math
 from .autodiff import closed_form
 from .dispatch import loss_function
 from .common import element_weights, reduce_loss
-from .sigmoid import logistic, start_sigmoid_call
+from .sigmoid import blend, logistic, start_sigmoid_call
 from .softmax import Distribution, finish_softmax_loss, probabilities, row_statistics, start_softmax_call
 from .validation import check_number
 
@@ -21,32 +21,36 @@ __all__ = ["hard_truncated_loss", "soft_truncated_loss", "soft_truncated_softmax
 
 
 def _hard_masks(xp, x, threshold):
-    """``[p <= m]`` and ``[p >= 1 - m]``, compared on the logit (exact however saturated p is)."""
-    return xp.astype(x <= threshold, x.dtype), xp.astype(x >= -threshold, x.dtype)
+    """``[p <= m]`` and ``[p >= 1 - m]``, compared on the logit (exact however saturated p is).
+
+    Written as "not beyond the threshold", so a NaN logit is kept and its loss is NaN
+    (a compiler may turn ``mask * value`` into a select that would drop it).
+    """
+    return xp.astype(~(x > threshold), x.dtype), xp.astype(~(x < -threshold), x.dtype)
 
 
 @closed_form("hard_truncated")
 def hard_truncated_term(xp, x, y, *, threshold):
     r"""``y [p <= m] softplus(-x) + (1 - y) [p >= 1 - m] softplus(x)``."""
     keep_positive, keep_negative = _hard_masks(xp, x, threshold)
-    _, _, softplus_x, softplus_minus_x = logistic(xp, x)
-    return y * keep_positive * softplus_minus_x + (1 - y) * keep_negative * softplus_x, ()
+    softplus_x, softplus_minus_x = logistic(xp, x, sigmoids=False)
+    return blend(xp, keep_negative * softplus_x, keep_positive * softplus_minus_x, y), ()
 
 
 @hard_truncated_term.defderivative
 def _(xp, x, y, *, saved, threshold):
     # The masks are piecewise constant (no gradient): the CE derivative where kept.
     keep_positive, keep_negative = _hard_masks(xp, x, threshold)
-    sigmoid_x, sigmoid_minus_x, _, _ = logistic(xp, x)
-    return (1 - y) * keep_negative * sigmoid_x - y * keep_positive * sigmoid_minus_x
+    sigmoid_x, sigmoid_minus_x = logistic(xp, x, softpluses=False)
+    return blend(xp, keep_negative * sigmoid_x, -keep_positive * sigmoid_minus_x, y)
 
 
 @closed_form("soft_truncated")
 def soft_truncated_term(xp, x, y, *, k):
     r"""``y sigmoid(-kx) softplus(-x) + (1 - y) sigmoid(kx) softplus(x)``."""
-    _, _, softplus_x, softplus_minus_x = logistic(xp, x)
-    sigmoid_kx, sigmoid_minus_kx, _, _ = logistic(xp, k * x)
-    return y * sigmoid_minus_kx * softplus_minus_x + (1 - y) * sigmoid_kx * softplus_x, ()
+    softplus_x, softplus_minus_x = logistic(xp, x, sigmoids=False)
+    sigmoid_kx, sigmoid_minus_kx = logistic(xp, k * x, softpluses=False)
+    return blend(xp, sigmoid_kx * softplus_x, sigmoid_minus_kx * softplus_minus_x, y), ()
 
 
 @soft_truncated_term.defderivative
@@ -62,11 +66,11 @@ def _(xp, x, y, *, saved, k):
     :math:`\bar\sigma_k = \sigma(-kx)`: the weights are not detached.
     """
     sigmoid_x, sigmoid_minus_x, softplus_x, softplus_minus_x = logistic(xp, x)
-    sigmoid_kx, sigmoid_minus_kx, _, _ = logistic(xp, k * x)
+    sigmoid_kx, sigmoid_minus_kx = logistic(xp, k * x, softpluses=False)
     slope = k * sigmoid_kx * sigmoid_minus_kx
     positive = -slope * softplus_minus_x - sigmoid_minus_kx * sigmoid_minus_x
     negative = slope * softplus_x + sigmoid_kx * sigmoid_x
-    return y * positive + (1 - y) * negative
+    return blend(xp, negative, positive, y)
 
 
 @loss_function
