@@ -7,8 +7,10 @@ import pytest
 import imbalance_losses.core.ghm as ghm_module
 import imbalance_losses.core.sigmoid as sigmoid_module
 import imbalance_losses.core.softmax as softmax_module
+from imbalance_losses.core.dispatch import EAGER_COMPILATION
 from imbalance_losses_conformance.__main__ import main
-from imbalance_losses_conformance.runner import MissingDeviceError, run_conformance
+from imbalance_losses_conformance.checks import clear_compiled
+from imbalance_losses_conformance.runner import MissingDeviceError, build_columns, run_conformance
 
 FRAMEWORKS = ["numpy", "torch", "jax", "tensorflow"]
 
@@ -25,10 +27,12 @@ def fresh_compilations():
     def clear():
         for module in ("imbalance_losses_jax._adapter", "imbalance_losses_tf._adapter"):
             adapter = importlib.import_module(module)
-            for cache in ("_compiled", "_jvp_term", "_custom_gradient_term"):
+            for cache in ("_jvp_term", "_custom_gradient_term"):
                 if hasattr(adapter, cache):
                     getattr(adapter, cache).cache_clear()
         importlib.import_module("jax").clear_caches()
+        EAGER_COMPILATION.clear()
+        clear_compiled()
 
     clear()
     yield
@@ -60,12 +64,11 @@ def test_wrong_sign_in_torch_float64(monkeypatch):
 
 
 def test_dropped_focal_factor_in_jax(monkeypatch):
-    def mutated(xp, z, *args):
-        log_u, nlp = original(xp, z, *args)
-        return (log_u * 0 if _is("jax", z) else log_u), nlp  # (1 - p)^gamma dropped
+    def mutated(xp, u, gamma):
+        return u * 0 + 1 if _is("jax", u) else original(xp, u, gamma)  # (1 - p)^gamma dropped
 
-    original = softmax_module.complement
-    monkeypatch.setattr(softmax_module, "complement", mutated)
+    original = softmax_module.power
+    monkeypatch.setattr(softmax_module, "power", mutated)
     report = _run("softmax_focal_loss")
     assert _failing(report) == {"jax-cpu-float64-eager", "jax-cpu-float32-eager"}
 
@@ -86,7 +89,16 @@ def test_off_by_one_bin_in_tensorflow(monkeypatch):
 def test_clean_run_passes_and_cli_exit_status(capsys):
     assert main(["conformance", "--loss", "softmax_cross_entropy", "--framework", "numpy", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert out.strip().splitlines()[-1].endswith("skipped") and " 0 failed" in out
+    assert out.startswith("Ran the default matrix") and " 0 failed" in out.strip().splitlines()[-1]
+    assert "numpy-cpu-float64-eager" in out and "float16" not in out  # the default columns only
+
+
+def test_default_matrix_and_full_matrix_columns():
+    run, skipped = build_columns(frameworks=["jax"], devices=["cpu"], full=False)
+    assert {(c.dtype, c.mode) for c, _ in run + skipped} == {
+        ("float64", "eager"), ("float32", "eager"), ("float32", "compiled")}
+    run, _ = build_columns(frameworks=["jax"], devices=["cpu"], full=True)
+    assert len(run) == 8  # four dtypes, two modes
 
 
 def test_requested_absent_gpu_is_an_error():

@@ -104,3 +104,39 @@ def logit_adjustment():
         right.plot(x, loss, label=f"τ={tau:g}")
     right.set(xlabel="margin $x_{rare}-x_{frequent}$", ylabel="loss of a rare example", title="training: a larger margin for rare classes")
     right.legend()
+
+
+def long_tail_margins():
+    """LDAM margins and VS scales per class for a long-tailed count profile."""
+    counts = 1000.0 * 0.6 ** np.arange(10)  # 1000 down to 10: imbalance ratio 100
+    fig, left, right = _panels()
+    classes = np.arange(10)
+    margins = 0.5 * (counts.min() / counts) ** 0.25
+    left.bar(classes, margins, color="C0")
+    left.set(xlabel="class (frequent → rare)", ylabel="margin $m_c$", title="LDAM margin (max 0.5)")
+    for gamma in (0.1, 0.3, 0.5):
+        right.plot(classes, (counts / counts.max()) ** gamma, "o-", label=f"VS Δ, γ={gamma:g}")
+    right.plot(classes, np.log(counts / counts.sum()) - np.log(counts / counts.sum()).max() + 1, "k:",
+               label="LA ι (shifted)")
+    right.set(xlabel="class (frequent → rare)", ylabel="per-class factor", title="VS multiplicative and additive parts")
+    right.legend()
+
+
+def asymmetric_focusing():
+    """ASL versus BCE and focal loss: the negative branch with the probability margin."""
+    fig, left, right = _panels()
+    zeros = np.zeros_like(LOGITS)
+    curves = {
+        "BCE": lambda x: il.sigmoid_cross_entropy(x, zeros, reduction="none"),
+        "focal γ=2": lambda x: il.sigmoid_focal_loss(x, zeros, alpha=None, gamma=2.0, reduction="none"),
+        "ASL γ-=4, m=0": lambda x: il.asymmetric_loss(x, zeros, clip=0.0, reduction="none"),
+        "ASL γ-=4, m=0.05": lambda x: il.asymmetric_loss(x, zeros, reduction="none"),
+        "Poly-1 BCE ε=1": lambda x: il.poly1_sigmoid_cross_entropy(x, zeros, reduction="none"),
+    }
+    for label, loss in curves.items():
+        left.plot(P, loss(LOGITS), label=label)
+        right.plot(P, _gradient(loss, LOGITS), label=label)
+    left.set(xlabel="$p$ (negative example)", ylabel="loss", title="loss of a negative", ylim=(0, 4))
+    right.set(xlabel="$p$ (negative example)", ylabel="$\\partial\\ell/\\partial x$", title="gradient", yscale="log",
+              ylim=(1e-6, 2))
+    left.legend()

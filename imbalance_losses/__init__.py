@@ -5,11 +5,19 @@ other array API library) and return arrays of the input's framework, device and
 dtype. Importing this package imports no framework.
 """
 
-from .core.class_weights import class_prior, class_weights, sampling_weights
+from .core.asymmetric import asymmetric_loss, softmax_asymmetric_loss
+from .core.class_weights import class_prior, class_weights, deferred_reweighting, sampling_weights
 from .core.dice import dice_loss, softmax_dice_loss
 from .core.ghm import ghm_c_loss, ghm_r_loss
-from .core.logit_adjust import adjust_logits, logit_adjusted_cross_entropy
+from .core.logit_adjust import (
+    adjust_logits,
+    balanced_softmax_cross_entropy,
+    ldam_loss,
+    logit_adjusted_cross_entropy,
+    vector_scaling_loss,
+)
 from .core.multilabel import multilabel_categorical_crossentropy, sparse_multilabel_categorical_crossentropy
+from .core.poly import poly1_cross_entropy, poly1_focal_loss, poly1_sigmoid_cross_entropy
 from .core.sigmoid import sigmoid_cross_entropy, sigmoid_focal_loss
 from .core.softmax import softmax_cross_entropy, softmax_focal_loss
 from .core.truncated import hard_truncated_loss, soft_truncated_loss, soft_truncated_softmax_loss
@@ -20,23 +28,32 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "adjust_logits",
+    "asymmetric_loss",
+    "balanced_softmax_cross_entropy",
     "check_values",
     "class_prior",
     "class_weights",
+    "deferred_reweighting",
     "dice_loss",
     "ghm_c_loss",
     "ghm_r_loss",
     "hard_truncated_loss",
+    "ldam_loss",
     "logit_adjusted_cross_entropy",
     "multilabel_categorical_crossentropy",
+    "poly1_cross_entropy",
+    "poly1_focal_loss",
+    "poly1_sigmoid_cross_entropy",
     "sampling_weights",
     "sigmoid_cross_entropy",
     "sigmoid_focal_loss",
     "soft_truncated_loss",
     "soft_truncated_softmax_loss",
+    "softmax_asymmetric_loss",
     "softmax_cross_entropy",
     "softmax_dice_loss",
     "softmax_focal_loss",
     "sparse_multilabel_categorical_crossentropy",
     "value_checks_enabled",
+    "vector_scaling_loss",
 ]

@@ -16,20 +16,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import (
+    asymmetric_loss,
+    balanced_softmax_cross_entropy,
     dice_loss,
     ghm_c_loss,
     ghm_r_loss,
     hard_truncated_loss,
+    ldam_loss,
     logit_adjusted_cross_entropy,
     multilabel_categorical_crossentropy,
+    poly1_cross_entropy,
+    poly1_focal_loss,
+    poly1_sigmoid_cross_entropy,
     sigmoid_cross_entropy,
     sigmoid_focal_loss,
     soft_truncated_loss,
     soft_truncated_softmax_loss,
+    softmax_asymmetric_loss,
     softmax_cross_entropy,
     softmax_dice_loss,
     softmax_focal_loss,
     sparse_multilabel_categorical_crossentropy,
+    vector_scaling_loss,
 )
 from .core.validation import unknown_options
 
@@ -118,6 +126,14 @@ LOSSES = (
     LossClass("SoftTruncatedSoftmaxLoss", soft_truncated_softmax_loss, CLASSES),
     LossClass("LogitAdjustedCrossEntropyLoss", logit_adjusted_cross_entropy, CLASSES),
     LossClass("SoftmaxDiceLoss", softmax_dice_loss, CLASSES),
+    LossClass("BalancedSoftmaxCrossEntropyLoss", balanced_softmax_cross_entropy, CLASSES),
+    LossClass("VectorScalingLoss", vector_scaling_loss, CLASSES),
+    LossClass("LDAMLoss", ldam_loss, CLASSES),
+    LossClass("Poly1CrossEntropyLoss", poly1_cross_entropy, CLASSES),
+    LossClass("Poly1SigmoidCrossEntropyLoss", poly1_sigmoid_cross_entropy, ELEMENTWISE),
+    LossClass("Poly1FocalLoss", poly1_focal_loss, ELEMENTWISE),
+    LossClass("AsymmetricLoss", asymmetric_loss, ELEMENTWISE),
+    LossClass("SoftmaxAsymmetricLoss", softmax_asymmetric_loss, CLASSES),
 )
 
 

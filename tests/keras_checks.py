@@ -51,6 +51,14 @@ OPTIONS = {
     "SoftTruncatedSoftmaxLoss": {"k": 1.5},
     "LogitAdjustedCrossEntropyLoss": {"prior": np.bincount(labels, minlength=C)},
     "SoftmaxDiceLoss": {"per_sample": True},
+    "BalancedSoftmaxCrossEntropyLoss": {"counts": np.bincount(labels, minlength=C)},
+    "VectorScalingLoss": {"counts": np.bincount(labels, minlength=C), "gamma": 0.2},
+    "LDAMLoss": {"counts": np.bincount(labels, minlength=C), "scale": 5.0},
+    "Poly1CrossEntropyLoss": {"epsilon": 2.0},
+    "Poly1SigmoidCrossEntropyLoss": {"epsilon": np.float32(1.0)},
+    "Poly1FocalLoss": {"epsilon": -1.0},
+    "AsymmetricLoss": {"gamma_pos": 1.0},
+    "SoftmaxAsymmetricLoss": {"gamma_neg": 2.0},
 }
 assert sorted(OPTIONS) == sorted(row.name for row in LOSSES), "every class needs options here"
 ROWS = {row.name: row for row in LOSSES}

@@ -17,6 +17,9 @@ BINARY = [
     (iln.SoftTruncatedLoss, {"k": 2.0}),
     (iln.DiceLoss, {"alpha": 0.1}),
     (iln.MultilabelCategoricalCrossEntropyLoss, {}),
+    (iln.Poly1SigmoidCrossEntropyLoss, {"epsilon": -1.0}),
+    (iln.Poly1FocalLoss, {"epsilon": 2.0, "gamma": 1.0}),
+    (iln.AsymmetricLoss, {"gamma_pos": 1.0, "clip": 0.1}),
 ]
 CLASSES = [
     (iln.SoftmaxCrossEntropyLoss, {"class_weights": [1.0, 2.0, 0.5], "label_smoothing": 0.1}),
@@ -24,6 +27,11 @@ CLASSES = [
     (iln.SoftTruncatedSoftmaxLoss, {"k": 1.5}),
     (iln.LogitAdjustedCrossEntropyLoss, {"prior": [100.0, 10.0, 1.0]}),
     (iln.SoftmaxDiceLoss, {"alpha": 0.2, "per_sample": True}),
+    (iln.BalancedSoftmaxCrossEntropyLoss, {"counts": [100.0, 10.0, 1.0]}),
+    (iln.VectorScalingLoss, {"counts": [100.0, 10.0, 1.0], "gamma": 0.5}),
+    (iln.LDAMLoss, {"counts": [100.0, 10.0, 0.0], "scale": 10.0}),
+    (iln.Poly1CrossEntropyLoss, {"epsilon": 2.0, "label_smoothing": 0.1}),
+    (iln.SoftmaxAsymmetricLoss, {"gamma_pos": 1.0}),
 ]
 ALL_MODULES = [cls for cls, _ in BINARY + CLASSES] + [iln.GHMCLoss, iln.GHMRLoss, iln.SparseMultilabelCategoricalCrossEntropyLoss]
 

@@ -19,40 +19,24 @@ def device(x):
     return array_api_compat.device(x)
 
 
-def _is_array(value):
+def is_array(value):
+    """Arrays that a compiled call takes as traced arguments (NumPy ones too)."""
     return isinstance(value, (jax.Array, np.ndarray))
 
 
-def _compilable(value):
-    """Arrays the compiler takes, and Python values (static)."""
-    return _is_array(value) or value is None or isinstance(value, (bool, int, float, str, list, tuple)) or callable(value)
+def executing_eagerly():
+    """Whether a call is eager (its arrays concrete): then the core's ``EagerCompilation`` may
+    compile it; under ``jit``, ``grad`` or ``vmap`` the loss is traced inline anyway."""
+    return True
 
 
-def _static(value):
-    """An option as a hashable static argument (sequences as tuples)."""
-    return tuple(_static(v) for v in value) if isinstance(value, (list, tuple)) else value
+def compile(function):
+    """One compiled call of a loss, as ``jax.nn``'s functions are jitted."""
+    return jax.jit(function)
 
 
-@functools.lru_cache(maxsize=512)
-def _compiled(function, static):
-    return jax.jit(functools.partial(function, **dict(static)))
-
-
-def run(function, logits, args, options, *, host_checks):
-    """Call a public loss through ``jax.jit``, as ``jax.nn``'s functions are: an eager caller
-    gets one compiled call instead of one dispatch per array operation (and eager
-    ``jax.grad`` differentiates one primitive); under an outer ``jit``, ``grad`` or
-    ``vmap`` it is inlined. Array options are traced, Python options static (one
-    compilation per distinct value and shape, as for any jitted function). Value checks
-    read arrays on the host, so with them on the loss runs as written."""
-    if host_checks:
-        return function(logits, *args, **options)
-    if not all(map(_compilable, (*args, *options.values()))):  # e.g. another framework's array:
-        return function(logits, *args, **options)  # the core names it in its error
-    static = tuple((k, _static(v)) for k, v in options.items() if not _is_array(v))
-    arrays = {k: v for k, v in options.items() if _is_array(v)}
-    args = tuple(np.asarray(a) if isinstance(a, (list, tuple)) else a for a in args)
-    return _compiled(function, static)(logits, *args, **arrays)
+def run(function, logits, args, options):
+    return function(logits, *args, **options)
 
 
 @functools.lru_cache(maxsize=None)

@@ -17,40 +17,24 @@ def device(x):
     return x.device or None
 
 
-def _is_array(value):
+def is_array(value):
+    """Arrays that a compiled call takes as tensor arguments (NumPy ones too)."""
     return isinstance(value, (tf.Tensor, tf.Variable, np.ndarray))
 
 
-def _compilable(value):
-    """Arrays the compiler takes, and Python values (static)."""
-    return _is_array(value) or value is None or isinstance(value, (bool, int, float, str, list, tuple)) or callable(value)
+def executing_eagerly():
+    """Inside a ``tf.function`` (Keras' train step) a loss is traced inline, not compiled apart."""
+    return tf.executing_eagerly()
 
 
-def _static(value):
-    """An option as a hashable static argument (sequences as tuples)."""
-    return tuple(_static(v) for v in value) if isinstance(value, (list, tuple)) else value
-
-
-@functools.lru_cache(maxsize=512)
-def _compiled(function, static):
+def compile(function):
     # One trace per input signature (shape and dtype), as for jax.jit: relaxing shapes
     # (reduce_retracing) would also hide a class axis, which a loss needs known.
-    return tf.function(functools.partial(function, **dict(static)), autograph=False)
+    return tf.function(function, autograph=False)
 
 
-def run(function, logits, args, options, *, host_checks):
-    """Call a public loss; eagerly, through a cached ``tf.function``: one graph call instead
-    of one dispatch per op (and, under a tape, one gradient function instead of one
-    per op). Inside a ``tf.function`` (Keras' train step) it runs as written, inlined.
-    Value checks read tensors on the host, so with them on it runs eagerly."""
-    if host_checks or not tf.executing_eagerly():
-        return function(logits, *args, **options)
-    if not all(map(_compilable, (*args, *options.values()))):  # e.g. another framework's array:
-        return function(logits, *args, **options)  # the core names it in its error
-    static = tuple((k, _static(v)) for k, v in options.items() if not _is_array(v))
-    arrays = {k: v for k, v in options.items() if _is_array(v)}
-    args = tuple(np.asarray(a) if isinstance(a, (list, tuple)) else a for a in args)
-    return _compiled(function, static)(logits, *args, **arrays)
+def run(function, logits, args, options):
+    return function(logits, *args, **options)
 
 
 @functools.lru_cache(maxsize=None)

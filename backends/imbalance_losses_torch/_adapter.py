@@ -62,7 +62,7 @@ def device(x):
     return x.device
 
 
-def run(function, logits, args, options, *, host_checks):
+def run(function, logits, args, options):
     """Call a public loss. Under ``torch.autocast`` the loss is computed and returned in
     float32, as PyTorch's own losses are (autocast is paused inside, so no op of the
     loss is lowered to float16)."""

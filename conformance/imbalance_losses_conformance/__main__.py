@@ -19,6 +19,9 @@ def _conformance_parser(parser):
                         help="only this device (repeatable); a requested GPU that is absent is an error")
     parser.add_argument("--dtype", action="append", choices=list(DTYPES), help="only this dtype (repeatable)")
     parser.add_argument("--mode", action="append", choices=list(MODES), help="eager and/or compiled (repeatable)")
+    parser.add_argument("--full", action="store_true",
+                        help="every dtype (float64, float32, float16, bfloat16) in every mode; the default runs "
+                             "float64 and float32 eager and float32 compiled")
     parser.add_argument("--json", metavar="PATH", help="also write the full report as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
@@ -38,7 +41,8 @@ def main(argv=None) -> int:
 
     try:
         report = run_conformance(losses=args.loss, frameworks=args.framework, devices=args.device,
-                                 dtypes=args.dtype, modes=args.mode, progress=not args.no_progress)
+                                 dtypes=args.dtype, modes=args.mode, full=args.full,
+                                 progress=not args.no_progress)
     except (MissingDeviceError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ only known to 1e4 * eps).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,6 +73,42 @@ def _error_ratio(actual, expected, rtol, scale):
     return ratio, ""
 
 
+# The oracle's gradient of one case on its dtype-rounded inputs: the same for every
+# framework, device and mode of that dtype, so computed once (finite differences
+# cost 4 oracle calls per logit).
+_EXPECTED_GRADIENTS: dict = {}
+# One compiled function per framework, loss and static option set: the cases of a
+# row differ only in shapes and arrays, which the compilers retrace or guard.
+_COMPILED: dict = {}
+
+
+def _fingerprint(*parts) -> str:
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(np.ascontiguousarray(part).tobytes() if isinstance(part, np.ndarray) else repr(part).encode())
+    return digest.hexdigest()
+
+
+def _loss_call(framework, case, array_names, static, mode):
+    loss_fn = getattr(imbalance_losses, case.loss)
+
+    def call(logits, lab, *arrs):
+        out = loss_fn(logits, lab, **static, **dict(zip(array_names, arrs)))
+        return out[0] if case.returns_state else out
+
+    if mode != "compiled":
+        return call
+    key = (framework.name, case.loss, repr(sorted(static.items())), tuple(array_names), case.returns_state)
+    if key not in _COMPILED:
+        _COMPILED[key] = framework.compile(call)
+    return _COMPILED[key]
+
+
+def clear_compiled() -> None:
+    """Forget the compiled functions (a test that patches the core must trace anew)."""
+    _COMPILED.clear()
+
+
 def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eager") -> Outcome:
     """Evaluate ``case`` on ``framework`` and compare value and gradient with the oracle."""
     loss_fn = getattr(imbalance_losses, case.loss)
@@ -91,17 +128,13 @@ def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eage
     arrays64 = [framework.to_numpy(a) if case.options[k].dtype.kind == "f" else case.options[k]
                 for k, a in zip(array_names, arrays)]
 
-    def call(logits, lab, *arrs):
-        out = loss_fn(logits, lab, **static, **dict(zip(array_names, arrs)))
-        return out[0] if case.returns_state else out
-
     def oracle(logits, with_state=False):
         out = oracle_fn(logits, labels64, **static, **dict(zip(array_names, arrays64)))
         if with_state:
             return out
         return np.asarray(out[0] if case.returns_state else out, dtype=np.float64)
 
-    fn = framework.compile(call) if mode == "compiled" else call
+    fn = _loss_call(framework, case, array_names, static, mode)
     rtol = tolerance(dtype)
     scale = 1.0 + float(np.max(np.abs(x64), initial=0.0))
     expected = oracle(x64)
@@ -117,12 +150,16 @@ def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eage
     value_error, message = _error_ratio(value, expected, rtol, scale)
     grad_error = None
     if want_grad:
-        cotangent = _cotangent(expected.shape)
-        analytic = oracles.ANALYTIC_GRADIENTS.get(case.loss)
-        if analytic is not None:
-            expected_grad = analytic(cotangent, x64, labels64, **static, **dict(zip(array_names, arrays64)))
-        else:
-            expected_grad = oracles.numerical_gradient(lambda v: float(np.sum(oracle(v) * cotangent)), x64)
+        key = _fingerprint(case.loss, sorted(static.items()), array_names, x64, labels64, *arrays64)
+        if key not in _EXPECTED_GRADIENTS:
+            cotangent = _cotangent(expected.shape)
+            analytic = oracles.ANALYTIC_GRADIENTS.get(case.loss)
+            if analytic is not None:
+                _EXPECTED_GRADIENTS[key] = analytic(cotangent, x64, labels64, **static, **dict(zip(array_names, arrays64)))
+            else:
+                _EXPECTED_GRADIENTS[key] = oracles.numerical_gradient(
+                    lambda v: float(np.sum(oracle(v) * cotangent)), x64)
+        expected_grad = _EXPECTED_GRADIENTS[key]
         grad_scale = float(np.max(np.abs(expected_grad), initial=0.0))
         grad_error, grad_message = _error_ratio(
             grad, expected_grad, max(rtol, FINITE_DIFFERENCE_RTOL), grad_scale + 1e-300

@@ -20,6 +20,12 @@ from .checks import run_case
 from .frameworks import DTYPES, FRAMEWORKS, MODES, get_framework
 
 SYMBOLS = {"pass": "✓", "fail": "✗", "skip": "·"}
+# The default matrix answers in minutes: both reference dtypes eagerly and the
+# dtype people train in compiled. ``--full`` (or explicit dtypes/modes) widens it.
+DEFAULT_COLUMNS = {("float64", "eager"), ("float32", "eager"), ("float32", "compiled")}
+DEFAULT_SCOPE = ("default matrix: float64 and float32 eager, float32 compiled on one case per loss "
+                 "(--full: every dtype, mode and case)")
+FULL_SCOPE = "full matrix: every dtype and mode"
 
 
 class MissingDeviceError(RuntimeError):
@@ -51,6 +57,7 @@ class Report:
     columns: list
     cells: dict  # (row, column name) -> Cell
     seconds: float = 0.0
+    scope: str = FULL_SCOPE
 
     def counts(self):
         totals = {"pass": 0, "fail": 0, "skip": 0}
@@ -69,6 +76,7 @@ class Report:
                 {"row": row, "column": col, "status": cell.status, "detail": cell.detail, "cases": cell.cases}
                 for (row, col), cell in self.cells.items()
             ],
+            "scope": self.scope,
             "summary": self.counts(),
             "seconds": round(self.seconds, 1),
         }
@@ -77,7 +85,7 @@ class Report:
         """The matrix: one row per loss/option set, one column per framework/device/dtype/mode."""
         codes = {c.name: f"{i + 1}" for i, c in enumerate(self.columns)}
         width = max(len(r) for r in self.rows) if self.rows else 10
-        lines = ["Columns:"]
+        lines = [f"Ran the {self.scope}.", "", "Columns:"]
         lines += [f"  {codes[c.name]:>3} {c.name}" for c in self.columns]
         header = " " * width + " " + "".join(f"{codes[c.name]:>3}" for c in self.columns)
         lines += ["", header]
@@ -93,7 +101,8 @@ class Report:
             for row, col in failures:
                 lines.append(f"  {row} @ {col}: {self.cells[(row, col)].detail}")
         totals = self.counts()
-        lines += ["", f"{totals['pass']} passed, {totals['fail']} failed, {totals['skip']} skipped"]
+        lines += ["", f"{totals['pass']} passed, {totals['fail']} failed, {totals['skip']} skipped "
+                  f"in {self.seconds:.0f} s ({self.scope})"]
         return "\n".join(lines)
 
 
@@ -103,19 +112,31 @@ def _row_of(group: str) -> str:
     return "/".join(parts[:2])
 
 
-def select_cases(losses=None):
+def select_cases(losses=None, *, representative=False):
+    """The grid's ``(group, Case)`` pairs for ``losses`` (all when None); with
+    ``representative``, only each loss's first case (its default options, batched)."""
     cases = list(case_grid())
     if losses:
         unknown = set(losses) - {case.loss for _, case in cases}
         if unknown:
             raise ValueError(f"Unknown loss(es): {sorted(unknown)}")
         cases = [(g, c) for g, c in cases if c.loss in losses]
+    if representative:
+        first = {}
+        for group, case in cases:
+            first.setdefault(case.loss, (group, case))
+        cases = list(first.values())
     return cases
 
 
-def build_columns(frameworks=None, devices=None, dtypes=None, modes=None):
-    """Columns to run and columns to report as skipped (with their reason)."""
+def build_columns(frameworks=None, devices=None, dtypes=None, modes=None, full=True):
+    """Columns to run and columns to report as skipped (with their reason).
+
+    Without ``full`` and with neither dtypes nor modes given, only the
+    :data:`DEFAULT_COLUMNS` dtype/mode pairs are built.
+    """
     frameworks = list(frameworks or FRAMEWORKS)
+    default_only = not full and not dtypes and not modes
     dtypes = list(dtypes or DTYPES)
     modes = list(modes or MODES)
     run, skipped = [], []
@@ -128,6 +149,8 @@ def build_columns(frameworks=None, devices=None, dtypes=None, modes=None):
         for device in devices or available_devices:
             for dtype in dtypes:
                 for mode in modes:
+                    if default_only and (dtype, mode) not in DEFAULT_COLUMNS:
+                        continue
                     column = Column(name, device, dtype, mode)
                     reason = None
                     if not installed:
@@ -145,25 +168,41 @@ def build_columns(frameworks=None, devices=None, dtypes=None, modes=None):
     return run, skipped
 
 
-def run_conformance(*, losses=None, frameworks=None, devices=None, dtypes=None, modes=None, progress=True,
-                    case_runner=run_case) -> Report:
-    """Run the grid and return the report (``case_runner`` is replaceable for mutation tests)."""
+REPRESENTATIVE_SKIP = "compiled: one representative case per loss (--full compiles every case)"
+
+
+def run_conformance(*, losses=None, frameworks=None, devices=None, dtypes=None, modes=None, full=True,
+                    progress=True, case_runner=run_case) -> Report:
+    """Run the grid and return the report (``case_runner`` is replaceable for mutation tests).
+
+    ``full=False`` runs the default matrix unless dtypes or modes are given, and
+    compiles only each loss's first case (compiling costs seconds per case; the
+    eager columns run every case).
+    """
     start = time.time()
     cases = select_cases(losses)
+    compiled_cases = cases if full else select_cases(losses, representative=True)
     rows = list(dict.fromkeys(_row_of(g) for g, _ in cases))
-    run, skipped = build_columns(frameworks, devices, dtypes, modes)
+    run, skipped = build_columns(frameworks, devices, dtypes, modes, full)
+    if full or dtypes or modes:
+        scope = FULL_SCOPE if full and not dtypes and not modes else "requested dtypes and modes: " + ", ".join(
+            sorted({f"{c.dtype} {c.mode}" for c, _ in run + skipped}))
+    else:
+        scope = DEFAULT_SCOPE
     columns = sorted([c for c, _ in run] + [c for c, _ in skipped],
                      key=lambda c: (list(FRAMEWORKS).index(c.framework), c.device, DTYPES.index(c.dtype), MODES.index(c.mode)))
     cells = {}
     for column, reason in skipped:
         for row in rows:
             cells[(row, column.name)] = Cell("skip", reason)
-    bar = _progress(len(run) * len(cases), progress)
+    bar = _progress(sum(len(compiled_cases if c.mode == "compiled" else cases) for c, _ in run), progress)
     for column, _ in run:
         framework = get_framework(column.framework)
+        column_cases = compiled_cases if column.mode == "compiled" else cases
+        covered = {_row_of(g) for g, _ in column_cases}
         for row in rows:
-            cells[(row, column.name)] = Cell("pass")
-        for group, case in cases:
+            cells[(row, column.name)] = Cell("pass") if row in covered else Cell("skip", REPRESENTATIVE_SKIP)
+        for group, case in column_cases:
             cell = cells[(_row_of(group), column.name)]
             try:
                 outcome = case_runner(framework, case, dtype=column.dtype, device=column.device, mode=column.mode)
@@ -178,7 +217,7 @@ def run_conformance(*, losses=None, frameworks=None, devices=None, dtypes=None, 
                 cell.status, cell.detail = "fail", f"{group}: {detail}"
             bar.update(1)
     bar.close()
-    return Report(rows, columns, cells, time.time() - start)
+    return Report(rows, columns, cells, time.time() - start, scope)
 
 
 class _NoBar:

@@ -13,7 +13,7 @@ from .common import LossCall, gather_classes, histogram, safe_divide
 from .dispatch import resolve_backend
 from .validation import check_array_values, check_choice, check_integer, check_number, invalid_argument
 
-__all__ = ["class_prior", "class_weights", "sampling_weights"]
+__all__ = ["class_prior", "class_weights", "deferred_reweighting", "sampling_weights"]
 
 METHODS = ("inverse", "inverse_sqrt", "effective_number", "balanced")
 
@@ -115,6 +115,42 @@ def class_weights(counts, *, method="inverse", beta=0.999):
         raw = -math.expm1(log_beta) / -xp.expm1(log_beta * safe)
     raw = xp.where(present, raw, xp.zeros_like(raw))
     return safe_divide(xp, raw * c.shape[0], xp.sum(raw))
+
+
+def deferred_reweighting(counts, epoch, *, start_epoch, beta=0.9999):
+    r"""Deferred re-weighting (DRW): class weights that switch on at ``start_epoch``.
+
+    Ones before ``start_epoch``, then the effective-number weights
+    :math:`(1 - \beta)/(1 - \beta^{n_c})` normalised to sum to :math:`C`
+    (:func:`class_weights` with ``method="effective_number"``). Train the
+    representation on the plain loss first, then re-weight: the schedule of
+    LDAM-DRW (``start_epoch=160`` of 200 epochs, :math:`\beta = 0.9999`), also used
+    with VS and plain CE. Pass the result as ``class_weights``.
+
+    Parameters
+    ----------
+    counts : array or sequence of shape ``(C,)``, non-negative
+    epoch : int >= 0
+        The current epoch (0-based, as the reference's ``epoch // start_epoch``).
+    start_epoch : int >= 0
+    beta : float in [0, 1), default=0.9999
+
+    Returns
+    -------
+    array of shape ``(C,)``, in the namespace and on the device of ``counts``.
+
+    References
+    ----------
+    Cao et al., `Learning Imbalanced Datasets with Label-Distribution-Aware Margin
+    Loss <https://arxiv.org/abs/1906.07413>`_, NeurIPS 2019.
+    """
+    epoch = check_integer("epoch", epoch, low=0)
+    start_epoch = check_integer("start_epoch", start_epoch, low=0)
+    if epoch >= start_epoch:
+        return class_weights(counts, method="effective_number", beta=beta)
+    beta = check_number("beta", beta, low=0, high=1, high_open=True)
+    call, c = _counts_call("counts", counts)
+    return call.xp.ones_like(c)
 
 
 def sampling_weights(labels, num_classes, *, power=1.0):

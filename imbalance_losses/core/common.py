@@ -232,6 +232,17 @@ def histogram(call: LossCall, index, length: int):
 # Stable primitives (standard functions only).
 
 
+def power(xp, base, exponent):
+    """``base ** exponent`` for ``base >= 0`` and a static exponent: repeated products
+    for a small integer exponent (one fused multiply each, exact at 0), else ``pow``."""
+    if exponent == int(exponent) and 1 <= exponent <= 4:
+        result = base
+        for _ in range(int(exponent) - 1):
+            result = result * base
+        return result
+    return xp.pow(base, exponent)
+
+
 def softplus(xp, x):
     """``log(1 + e^x)`` without overflow; its gradient is ``sigmoid(x)`` everywhere.
 

@@ -11,7 +11,7 @@ from .autodiff import closed_form
 from .common import combine_weights, element_weights, reduce_loss, safe_divide, sum_over_replicas
 from .dispatch import loss_function
 from .sigmoid import logistic, start_sigmoid_call
-from .softmax import _first_maximum, complement, start_softmax_call
+from .softmax import complements, first_maximum, start_softmax_call
 from .validation import check_number, check_reduction, invalid_argument
 
 __all__ = ["dice_loss", "softmax_dice_loss"]
@@ -68,17 +68,18 @@ def _(xp, x, *, saved, alpha):
 
 def self_adjusted_softmax(call, x, alpha):
     """``q_c = (1 - p_c)^alpha p_c`` of every class (traced autodiff: the coupling of
-    classes through the softmax makes a closed form no cheaper here)."""
+    classes through the softmax makes a closed form no cheaper here); ``1 - p_c``
+    exact as ``p_c -> 1`` (:func:`~imbalance_losses.core.softmax.complements`)."""
     xp = call.xp
-    # Shifted by the detached row maximum: autodiff then sees log_sum's true gradient, softmax(x).
+    # Shifted by the detached row maximum: autodiff then sees the total's true gradient.
     z = x - call.stop_gradient(xp.max(x, axis=-1, keepdims=True))
-    log_sum = xp.log(xp.sum(xp.exp(z), axis=-1, keepdims=True))
-    log_p = z - log_sum
+    e = xp.exp(z)
+    total = xp.sum(e, axis=-1, keepdims=True)
+    p = e / total
     if not alpha:
-        return xp.exp(log_p)
-    is_first, log_rest = _first_maximum(xp, z)
-    log_u, _ = complement(xp, z, log_sum, z, is_first, log_rest)
-    return xp.exp(alpha * log_u + log_p)
+        return p
+    u, _ = complements(xp, z, e, total, first_maximum(xp, call.stop_gradient(z)))
+    return xp.pow(u, alpha) * p
 
 
 @loss_function

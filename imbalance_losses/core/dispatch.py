@@ -68,10 +68,13 @@ class HostAdapter:
     def device(x):
         return _compat.device(x)
 
+    # An adapter may also supply ``run(function, logits, args, options)`` to adjust a
+    # call to its framework's conventions (torch autocast), and ``compile(function)``,
+    # ``is_array(value)`` and ``executing_eagerly()`` to have repeated eager calls
+    # compiled (:class:`EagerCompilation`).
+
     @staticmethod
-    def run(function, logits, args, options, *, host_checks):
-        """Call a public loss (framework adapters may compile or re-type it here; not
-        with ``host_checks``, the value checks that read arrays on the host)."""
+    def run(function, logits, args, options):
         return function(logits, *args, **options)
 
     closed_form = staticmethod(apply_forward)
@@ -155,9 +158,66 @@ def loss_function(function):
     def public(logits, *args, **options):
         options = {name: python_value(value) for name, value in options.items()}
         adapter = adapter_for(framework_of(logits))
-        return adapter.run(function, logits, args, options, host_checks=value_checks_enabled())
+        # Value checks read arrays on the host: with them on, a loss runs as written.
+        if hasattr(adapter, "compile") and adapter.executing_eagerly() and not value_checks_enabled():
+            return EAGER_COMPILATION(adapter, function, logits, args, options)
+        return adapter.run(function, logits, args, options)
 
     return public
+
+
+def _static(value):
+    """An option as a hashable static argument (sequences as tuples)."""
+    return tuple(_static(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+class EagerCompilation:
+    """Eager calls of a loss, compiled from their second repetition on.
+
+    A training loop repeats one call (the same loss, Python options, shapes and
+    dtypes) thousands of times; from its second time it runs as one compiled
+    function of the adapter (``jax.jit``, ``tf.function``): one dispatch instead of
+    one per array operation, and under a tape one gradient function instead of one
+    per operation. A call seen once (exploring in a notebook, a varying shape) runs
+    as written and pays no compilation. Array options are traced, Python options
+    static (one compilation per distinct value, as for any jitted function); under
+    an outer ``jit``, ``grad``, ``vmap`` or ``tf.function`` the adapter reports no
+    eager execution and the loss is traced inline.
+    """
+
+    def __init__(self, limit: int = 4096):
+        self.limit = limit
+        self._seen: set = set()
+        self._compiled: dict = {}
+
+    def clear(self) -> None:
+        """Forget every call and compiled function (e.g. after patching the core in a test)."""
+        self._seen.clear()
+        self._compiled.clear()
+
+    def __call__(self, adapter, function, logits, args, options):
+        # Positional arrays must be arrays (a Python list of labels runs as written); a
+        # value of another framework also runs as written, for the core to name it.
+        if not all(adapter.is_array(a) for a in args) or not all(
+                adapter.is_array(v) or v is None or callable(v) or isinstance(v, (bool, int, float, str, list, tuple))
+                for v in options.values()):
+            return adapter.run(function, logits, args, options)
+        static = tuple((k, _static(v)) for k, v in options.items() if not adapter.is_array(v))
+        arrays = {k: v for k, v in options.items() if adapter.is_array(v)}
+        signature = (adapter.__name__, function, static,
+                     tuple((tuple(a.shape), str(a.dtype)) for a in (logits, *args, *arrays.values())))
+        if signature not in self._seen:
+            if len(self._seen) >= self.limit:
+                self.clear()
+            self._seen.add(signature)
+            return adapter.run(function, logits, args, options)
+        key = (adapter.__name__, function, static)
+        if key not in self._compiled:
+            self._compiled[key] = adapter.compile(functools.partial(function, **dict(static)))
+        return self._compiled[key](logits, *args, **arrays)
+
+
+EAGER_COMPILATION = EagerCompilation()
 
 
 def resolve_backend(logits, **arrays) -> Backend:

@@ -8,7 +8,7 @@ and its derivative with respect to the logit, side by side.
 from __future__ import annotations
 
 from .autodiff import closed_form
-from .common import binary_targets, element_weights, reduce_loss, start_call
+from .common import binary_targets, element_weights, power, reduce_loss, start_call
 from .dispatch import loss_function
 from .validation import check_array_values, check_broadcastable, check_number
 
@@ -111,14 +111,7 @@ def _focal_factors(xp, x, y, alpha_array, alpha, gamma):
     sigmoid_x, sigmoid_minus_x, softplus_x, softplus_minus_x = logistic(xp, x)
     q = blend(xp, sigmoid_x, sigmoid_minus_x, y)
     bce = blend(xp, softplus_x, softplus_minus_x, y)
-    if gamma == 0:
-        modulation = None
-    elif gamma == int(gamma) and gamma <= 4:
-        modulation = q
-        for _ in range(int(gamma) - 1):
-            modulation = modulation * q
-    else:
-        modulation = xp.pow(q, gamma)
+    modulation = power(xp, q, gamma) if gamma else None
     a = alpha_array if alpha is None else alpha
     alpha_t = None if a is None else (1 - a) + (2 * a - 1) * y
     factor = modulation if alpha_t is None else (alpha_t if modulation is None else alpha_t * modulation)
@@ -126,14 +119,19 @@ def _focal_factors(xp, x, y, alpha_array, alpha, gamma):
 
 
 @closed_form("sigmoid_focal")
-def sigmoid_focal(xp, x, y, alpha_array, *, alpha, gamma):
-    r""":math:`\alpha_t q^\gamma \mathrm{BCE}` with :math:`q = 1 - p_t`."""
-    _, _, _, bce, factor = _focal_factors(xp, x, y, alpha_array, alpha, gamma)
+def sigmoid_focal(xp, x, y, alpha_array, *, alpha, gamma, epsilon=0.0):
+    r""":math:`\alpha_t q^\gamma (\mathrm{BCE} + \epsilon q)` with :math:`q = 1 - p_t`.
+
+    ``epsilon`` is Poly-1's weight of the first polynomial term (0: focal loss).
+    """
+    _, _, q, bce, factor = _focal_factors(xp, x, y, alpha_array, alpha, gamma)
+    if epsilon:
+        bce = bce + epsilon * q
     return (bce if factor is None else factor * bce), ()
 
 
 @sigmoid_focal.defderivative
-def _(xp, x, y, alpha_array, *, saved, alpha, gamma):
+def _(xp, x, y, alpha_array, *, saved, alpha, gamma, epsilon=0.0):
     r"""With :math:`s = \sigma(x)`, :math:`\bar s = \sigma(-x)`:
     :math:`dq/dx = (1 - 2y) s \bar s` and :math:`d\mathrm{BCE}/dx = s - y`, so
 
@@ -145,7 +143,9 @@ def _(xp, x, y, alpha_array, *, saved, alpha, gamma):
     (:math:`r \le 2` as :math:`q \ge \max(y, 1-y)\min(s, \bar s)`). Only :math:`q^\gamma`
     appears, so the gradient is finite for every :math:`\gamma \ge 0` and every finite
     logit; where :math:`q` underflows to 0, so does :math:`s \bar s`, and :math:`r` is 0.
-    :math:`s - y = (1 - y) s - y \bar s` has no cancellation.
+    :math:`s - y = (1 - y) s - y \bar s` has no cancellation. Poly-1's
+    :math:`\alpha_t \epsilon q^{\gamma + 1}` adds
+    :math:`\alpha_t q^\gamma \epsilon (\gamma + 1)(1 - 2y) s \bar s`.
     """
     s, s_bar, q, bce, factor = _focal_factors(xp, x, y, alpha_array, alpha, gamma)
     slope = blend(xp, s, -s_bar, y)
@@ -153,6 +153,8 @@ def _(xp, x, y, alpha_array, *, saved, alpha, gamma):
         # + tiny: where q underflows to 0 so does s * s_bar (r -> 0), with no 0/0 and no mask.
         r = s * s_bar / (q + xp.finfo(x.dtype).smallest_normal)
         slope = slope + gamma * (1 - 2 * y) * r * bce
+    if epsilon:
+        slope = slope + epsilon * (gamma + 1) * (1 - 2 * y) * (s * s_bar)
     return slope if factor is None else factor * slope
 
 

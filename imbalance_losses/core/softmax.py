@@ -17,6 +17,7 @@ from .common import (
     device_of,
     element_weights,
     option_vector,
+    power,
     reduce_loss,
     start_call,
 )
@@ -50,21 +51,23 @@ def finish_softmax_loss(call: LossCall, targets: ClassTargets, loss, *, weights,
 
 
 def row_statistics(xp, x):
-    """Each row's maximum ``m`` and ``log sum_c e^{x_c - m}`` (both keepdims).
+    """Each row's maximum ``m``, ``e = exp(x - m)`` and ``total = sum_c e_c`` (``m``, ``total`` keepdims).
 
     Softmax losses are invariant to a constant added to a row, so they work on
-    ``z = x - m``: then ``log p = z - log_sum`` is a difference of O(log C)
+    ``z = x - m``: then ``log p = z - log(total)`` is a difference of O(log C)
     numbers, exact to the dtype's precision even for logits of 1e4 in float32
-    (where ``x - logsumexp(x)`` would lose ~1e-3).
+    (where ``x - logsumexp(x)`` would lose ~1e-3). A term saves ``m`` and ``total``;
+    its derivative recomputes ``e`` from them (the same expression, which a
+    compiler computes once).
     """
     m = xp.max(x, axis=-1, keepdims=True)
-    return m, xp.log(xp.sum(xp.exp(x - m), axis=-1, keepdims=True))
+    e = xp.exp(x - m)
+    return m, e, xp.sum(e, axis=-1, keepdims=True)
 
 
-def probabilities(xp, x, saved):
-    """``softmax(x)`` from the saved row statistics."""
-    m, log_sum = saved[:2]
-    return xp.exp((x - m) - log_sum)
+def probabilities(xp, x, m, total):
+    """``softmax(x)`` from a row's saved maximum and total."""
+    return xp.exp(x - m) / total
 
 
 def _distribution(xp, x, target, index, smoothing):
@@ -73,23 +76,23 @@ def _distribution(xp, x, target, index, smoothing):
 
 @closed_form("softmax_cross_entropy", rowwise=True)
 def softmax_cross_entropy_term(xp, x, target, class_weights, *, index, smoothing):
-    r"""``-sum_c w_c t'_c log p_c = W log_sum - sum_c w_c t'_c z_c`` with ``W = sum_c w_c t'_c``.
+    r"""``-sum_c w_c t'_c log p_c = W log(total) - sum_c w_c t'_c z_c`` with ``W = sum_c w_c t'_c``.
 
     Linear in ``z``: one gather (or one ``vecdot``) per row, no N x C product.
     """
-    m, log_sum = row_statistics(xp, x)
-    z = x - m
+    m, _, total = row_statistics(xp, x)
     t = _distribution(xp, x, target, index, smoothing)
+    z = x - m
     total_weight = t.expect_vector(class_weights)
     weighted = t.expect(z if class_weights is None else z * class_weights)
-    return total_weight * log_sum[..., 0] - weighted, (m, log_sum)
+    return total_weight * xp.log(total[..., 0]) - weighted, (m, total)
 
 
 @softmax_cross_entropy_term.defderivative
 def _(xp, x, target, class_weights, *, saved, index, smoothing):
-    # d/dx_j [W log_sum - sum_c w_c t'_c z_c] = W p_j - w_j t'_j (the row shift cancels).
+    # d/dx_j [W log(total) - sum_c w_c t'_c z_c] = W p_j - w_j t'_j (the row shift cancels).
     t = _distribution(xp, x, target, index, smoothing)
-    p = probabilities(xp, x, saved)
+    p = probabilities(xp, x, *saved)
     total_weight = t.expect_vector(class_weights)
     total_weight = total_weight if isinstance(total_weight, float) else total_weight[..., None]
     if t.gathers:  # w_j t'_j = W at the label, 0 elsewhere
@@ -98,81 +101,99 @@ def _(xp, x, target, class_weights, *, saved, index, smoothing):
     return total_weight * p - weighted_targets
 
 
-def _first_maximum(xp, z):
-    """Each row's first maximum as a mask (..., C), and the log of the other classes'
-    ``sum e^z`` (keepdims; ``-inf`` when there is none)."""
+def first_maximum(xp, z):
+    """Each row's first maximum, as a (..., C) mask (its ``z`` is 0)."""
     first = xp.argmax(z, axis=-1, keepdims=True)
-    ids = xp.arange(z.shape[-1], dtype=first.dtype, device=device_of(z))
-    is_first = ids == first
-    rest = xp.sum(xp.where(is_first, 0.0, xp.exp(z)), axis=-1, keepdims=True)
-    has_rest = rest > 0
-    return is_first, xp.where(has_rest, xp.log(xp.where(has_rest, rest, 1.0)), -xp.inf)
+    return xp.arange(z.shape[-1], dtype=first.dtype, device=device_of(z)) == first
 
 
-def complement(xp, z, log_sum, selected, is_first, log_rest):
-    """``log(1 - p_c)`` and ``-log p_c`` at the ``selected`` row-shifted logits, exact as ``p_c -> 1``.
+def _rest(xp, e, mask):
+    """``sum e`` over each row's classes outside ``mask`` (keepdims): no cancellation."""
+    return xp.sum(xp.where(mask, 0.0, e), axis=-1, keepdims=True)
 
-    A class that is not its row's first maximum has ``p_c <= 1/2``, where
-    ``log1p(-p_c)`` and ``log_sum - z_c`` are exact. The first maximum (``z = 0``)
-    may have ``p`` rounding to 1: its complement is the other classes' share,
-    ``log_rest - log_sum``, and ``-log p = log1p(e^{log_rest})``, so neither is a
-    difference of nearly equal numbers.
+
+def complements(xp, z, e, total, first):
+    """``u_c = 1 - p_c`` and ``-log p_c`` for every class, exact as ``p_c -> 1``.
+
+    A class that is not its row's first maximum has ``e_c <= total / 2``, so
+    ``total - e_c`` is exact. The first maximum (``z = 0``, ``e = 1``) may have
+    ``p`` rounding to 1: its complement is the other classes' sum, taken apart
+    (``rest``), and ``-log p = log1p(rest)``; neither is a difference of nearly
+    equal numbers.
     """
-    p_other = xp.exp(xp.where(is_first, -xp.inf, selected - log_sum))
-    log_u = xp.where(is_first, log_rest - log_sum, xp.log1p(-p_other))
-    nlp = xp.where(is_first, xp.log1p(xp.exp(log_rest)), log_sum - selected)
-    return log_u, nlp
+    rest = _rest(xp, e, first)
+    u = xp.where(first, rest, total - e) / total
+    return u, xp.where(first, xp.log1p(rest), xp.log(total) - z)
 
 
-def _focal_parts(xp, x, target, alpha_vector, saved, index, smoothing, alpha, gamma):
-    """Per selected class: ``a t' u^gamma``, ``-log p``, ``p`` and ``u = 1 - p``, for value and derivative."""
+def _focal_parts(xp, x, target, alpha_vector, m, e, total, index, smoothing, alpha):
+    """Per needed class: ``a t'``, ``u = 1 - p``, ``-log p``, ``p``, and the target mask.
+
+    For integer labels without smoothing only the target's class is needed: its
+    complement is the sum of the other classes' ``e`` (taken apart from the
+    target, exact however close ``p_t`` is to 1), and ``-log p_t = log1p(rest)``
+    when the target is its row's maximum.
+    """
     t = _distribution(xp, x, target, index, smoothing)
-    m, log_sum = saved
     z = x - m
-    is_first, log_rest = _first_maximum(xp, z)
     if t.gathers:
-        selected, is_first = t.at_target(z)[..., None], t.at_target(is_first)[..., None]
+        is_target = t.dense(xp.bool)
+        z_t = t.at_target(z)[..., None]
+        rest = _rest(xp, e, is_target)
+        nlp = xp.where(z_t == 0, xp.log1p(rest), xp.log(total) - z_t)
         a = alpha if alpha_vector is None else t.at_target_of_vector(alpha_vector)[..., None]
-        weight = 1.0 if a is None else a
-    else:
-        selected = z
-        a = alpha if alpha_vector is None else alpha_vector
-        weight = t.dense(x.dtype) if a is None else t.dense(x.dtype) * a
-    log_u, nlp = complement(xp, z, log_sum, selected, is_first, log_rest)
-    if gamma:
-        weight = weight * xp.exp(gamma * log_u)
-    return t, weight, nlp, xp.exp(selected - log_sum), xp.exp(log_u)
+        return (1.0 if a is None else a), rest / total, nlp, xp.exp(z_t) / total, is_target
+    u, nlp = complements(xp, z, e, total, first_maximum(xp, z))
+    a = alpha if alpha_vector is None else alpha_vector
+    return (t.dense(x.dtype) if a is None else t.dense(x.dtype) * a), u, nlp, e / total, None
 
 
 @closed_form("softmax_focal", rowwise=True)
-def softmax_focal_term(xp, x, target, alpha_vector, *, index, smoothing, alpha, gamma):
-    r""":math:`\sum_c a_c t'_c (1 - p_c)^\gamma (-\log p_c)`, the factor from an exact :math:`\log(1 - p_c)`."""
-    saved = row_statistics(xp, x)
-    _, weight, nlp, _, _ = _focal_parts(xp, x, target, alpha_vector, saved, index, smoothing, alpha, gamma)
-    return xp.sum(weight * nlp, axis=-1), saved
+def softmax_focal_term(xp, x, target, alpha_vector, *, index, smoothing, alpha, gamma, epsilon=0.0):
+    r""":math:`\sum_c a_c t'_c (1 - p_c)^\gamma (-\log p_c + \epsilon (1 - p_c))`, with :math:`1 - p_c` exact.
+
+    ``epsilon`` is Poly-1's weight of the first polynomial term (0: focal loss);
+    since :math:`\sum_c t'_c = 1`, at :math:`\gamma = 0` its term is
+    :math:`\epsilon (1 - \sum_c t'_c p_c)`.
+    """
+    m, e, total = row_statistics(xp, x)
+    weight, u, nlp, _, _ = _focal_parts(xp, x, target, alpha_vector, m, e, total, index, smoothing, alpha)
+    if gamma:
+        weight = weight * power(xp, u, gamma)
+    if epsilon:
+        nlp = nlp + epsilon * u
+    return xp.sum(weight * nlp, axis=-1), (m, total)
 
 
 @softmax_focal_term.defderivative
-def _(xp, x, target, alpha_vector, *, saved, index, smoothing, alpha, gamma):
+def _(xp, x, target, alpha_vector, *, saved, index, smoothing, alpha, gamma, epsilon=0.0):
     r"""With :math:`u_c = 1 - p_c` and :math:`\rho_c = -\log p_c / u_c` (:math:`\to 1` as :math:`u_c \to 0`):
 
     .. math::
 
-        B_c = a_c t'_c u_c^\gamma (1 + \gamma p_c \rho_c),\qquad
+        B_c = a_c t'_c u_c^\gamma \big(1 + \gamma p_c \rho_c + \epsilon (\gamma + 1) p_c\big),\qquad
         \frac{\partial \ell}{\partial x_j} = p_j \sum_c B_c - B_j
 
     since :math:`\partial p_c / \partial x_j = p_c(\delta_{cj} - p_j)`. For a hard label
     only :math:`B_t` is non-zero: :math:`B_t (p_j - \delta_{tj})`. Only :math:`u^\gamma`
     appears, so the gradient is finite for every :math:`\gamma \ge 0`.
     """
-    t, weight, nlp, p_selected, u = _focal_parts(xp, x, target, alpha_vector, saved, index, smoothing, alpha, gamma)
+    m, total = saved
+    e = xp.exp(x - m)
+    weight, u, nlp, p_needed, is_target = _focal_parts(xp, x, target, alpha_vector, m, e, total, index, smoothing, alpha)
     if gamma:
         positive = u > 0
         rho = xp.where(positive, nlp / xp.where(positive, u, 1.0), 1.0)
-        weight = weight * (1 + gamma * p_selected * rho)
-    p = probabilities(xp, x, saved)
-    if t.gathers:
-        return weight * (p - t.dense(x.dtype))
+        slope = 1 + gamma * p_needed * rho
+        weight = weight * power(xp, u, gamma)
+    else:
+        slope = 1.0
+    if epsilon:
+        slope = slope + epsilon * (gamma + 1) * p_needed
+    weight = weight * slope
+    p = e / total
+    if is_target is not None:
+        return weight * xp.where(is_target, p - 1, p)
     return p * xp.sum(weight, axis=-1, keepdims=True) - weight
 
 

@@ -186,7 +186,8 @@ class Distribution:
         xp = self.xp
         if self.index:
             ids = xp.arange(self.num_classes, dtype=self.target.dtype, device=device_of(self.target))
-            onehot = xp.astype(self.target[..., None] == ids, dtype)
+            onehot = self.target[..., None] == ids
+            onehot = onehot if dtype == xp.bool else xp.astype(onehot, dtype)
         else:
             onehot = self.target
         eps = self.smoothing

@@ -148,20 +148,14 @@ def soft_truncated_loss(logits, targets, *, k=1.0, weights=None, reduction="mean
     return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)
 
 
-def _softmax_weights(xp, x, k):
-    """``softmax(-k x)`` and its row statistics."""
-    flipped = -k * x
-    statistics = row_statistics(xp, flipped)
-    return probabilities(xp, flipped, statistics), statistics
-
-
 @closed_form("soft_truncated_softmax", rowwise=True)
 def soft_truncated_softmax_term(xp, x, target, *, index, smoothing, k):
     r""":math:`-\sum_c t'_c s_c \log p_c` with :math:`s = \operatorname{softmax}(-kx)`."""
-    m, log_sum = row_statistics(xp, x)
-    s, (m_flipped, log_sum_flipped) = _softmax_weights(xp, x, k)
+    m, _, total = row_statistics(xp, x)
+    m_flipped, e_flipped, total_flipped = row_statistics(xp, -k * x)
     t = Distribution(xp, target, x.shape[-1], index=index, smoothing=smoothing)
-    return t.expect(s * (log_sum - (x - m))), (m, log_sum, m_flipped, log_sum_flipped)
+    nlp = xp.log(total) - (x - m)
+    return t.expect(e_flipped / total_flipped * nlp), (m, total, m_flipped, total_flipped)
 
 
 @soft_truncated_softmax_term.defderivative
@@ -174,14 +168,13 @@ def _(xp, x, target, *, saved, index, smoothing, k):
 
         \frac{\partial \ell}{\partial x_j} = t'_j s_j (k \log p_j - 1) + k s_j \ell + p_j S
     """
-    m, log_sum = saved[:2]
+    m, total, m_flipped, total_flipped = saved
     t = Distribution(xp, target, x.shape[-1], index=index, smoothing=smoothing)
-    s = probabilities(xp, -k * x, saved[2:])
-    log_p = (x - m) - log_sum
+    s = probabilities(xp, -k * x, m_flipped, total_flipped)
+    log_p = (x - m) - xp.log(total)
     loss = t.expect(-s * log_p)[..., None]
     weights = t.dense(x.dtype) * s
-    total = xp.sum(weights, axis=-1, keepdims=True)
-    return weights * (k * log_p - 1) + k * s * loss + probabilities(xp, x, saved) * total
+    return weights * (k * log_p - 1) + k * s * loss + probabilities(xp, x, m, total) * xp.sum(weights, axis=-1, keepdims=True)
 
 
 @loss_function

@@ -6,9 +6,9 @@ name, so a case is the same in every run and independent of the others. One
 module per loss family, named as the core's.
 """
 
-from . import dice, ghm, logit_adjust, multilabel, sigmoid, softmax, truncated
+from . import asymmetric, dice, ghm, logit_adjust, multilabel, poly, sigmoid, softmax, truncated
 
-FAMILIES = (sigmoid, softmax, truncated, ghm, dice, logit_adjust, multilabel)
+FAMILIES = (sigmoid, softmax, truncated, ghm, dice, logit_adjust, multilabel, poly, asymmetric)
 
 
 def case_grid():

@@ -8,10 +8,10 @@ and applies the reduction rules of SPEC §3 literally. One module per loss famil
 named as the core's.
 """
 
-from . import dice, ghm, logit_adjust, multilabel, sigmoid, softmax, truncated
+from . import asymmetric, dice, ghm, logit_adjust, multilabel, poly, sigmoid, softmax, truncated
 from ._common import numerical_gradient
 
-FAMILIES = (sigmoid, softmax, truncated, ghm, dice, logit_adjust, multilabel)
+FAMILIES = (sigmoid, softmax, truncated, ghm, dice, logit_adjust, multilabel, poly, asymmetric)
 
 # Oracles whose gradient is analytic because part of the loss is piecewise constant
 # (a finite difference would jump across a bin edge or the truncation threshold).

@@ -1,0 +1,170 @@
+"""Long-tail losses: LDAM, VS, Balanced Softmax, DRW, PolyLoss and ASL.
+
+Values and gradients against the oracles are the conformance grid's; here the
+properties that tie them to the losses they generalise, peers where one installs
+(optax's Poly-1), a transcription of the ASL reference, zero counts and the
+low-precision inputs that break the references.
+"""
+
+import numpy as np
+import pytest
+
+import imbalance_losses as il
+
+COUNTS = np.array([500.0, 100.0, 20.0, 4.0, 1.0])
+
+
+@pytest.fixture
+def batch(rng):
+    return rng.normal(size=(16, 5)) * 3, rng.integers(0, 5, 16), (rng.random((16, 5)) < 0.3).astype(np.float64)
+
+
+def test_balanced_softmax_is_logit_adjustment_with_tau_one(framework, batch):
+    x, labels, _ = batch
+    f = framework
+    ours = il.balanced_softmax_cross_entropy(f.asarray(x), f.asarray(labels), COUNTS, label_smoothing=0.1)
+    adjusted = il.logit_adjusted_cross_entropy(f.asarray(x), f.asarray(labels), COUNTS / 7.0, tau=1.0, label_smoothing=0.1)
+    np.testing.assert_allclose(f.to_numpy(ours), f.to_numpy(adjusted), rtol=1e-6)
+
+
+def test_vector_scaling_special_cases(batch):
+    x, labels, _ = batch
+    # gamma = 0: logit adjustment; gamma = tau = 0: plain cross-entropy.
+    np.testing.assert_allclose(il.vector_scaling_loss(x, labels, COUNTS, gamma=0.0, tau=1.5),
+                               il.logit_adjusted_cross_entropy(x, labels, COUNTS, tau=1.5), rtol=1e-12)
+    np.testing.assert_allclose(il.vector_scaling_loss(x, labels, COUNTS, gamma=0.0, tau=0.0),
+                               il.softmax_cross_entropy(x, labels), rtol=1e-12)
+    # tau = 0 is CDT: the logits scaled by (n / n_max)^gamma.
+    cdt = il.softmax_cross_entropy(x * (COUNTS / COUNTS.max()) ** 0.3, labels)
+    np.testing.assert_allclose(il.vector_scaling_loss(x, labels, COUNTS, tau=0.0), cdt, rtol=1e-12)
+
+
+def test_ldam_margins_and_special_cases(batch):
+    x, labels, _ = batch
+    np.testing.assert_allclose(il.ldam_loss(x, labels, COUNTS, max_margin=0.0, scale=1.0),
+                               il.softmax_cross_entropy(x, labels), rtol=1e-12)
+    # The margin is subtracted from the target logit only: m_c = 0.5 (n_min / n_c)^(1/4).
+    margins = 0.5 * (COUNTS.min() / COUNTS) ** 0.25
+    shifted = x - margins * np.eye(5)[labels]
+    np.testing.assert_allclose(il.ldam_loss(x, labels, COUNTS, scale=30.0, reduction="none"),
+                               il.softmax_cross_entropy(30.0 * shifted, labels, reduction="none"), rtol=1e-12)
+    # Counts and probabilities are the same input.
+    np.testing.assert_allclose(il.ldam_loss(x, labels, COUNTS), il.ldam_loss(x, labels, COUNTS / COUNTS.sum()), rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["ldam_loss", "vector_scaling_loss", "balanced_softmax_cross_entropy"])
+def test_zero_counts_give_finite_values_and_gradients(autodiff_framework, batch, loss):
+    f = autodiff_framework
+    x, labels, _ = batch
+    counts = f.asarray(np.array([50.0, 0.0, 5.0, 0.0, 1.0]))
+    value, grad = f.value_and_grad(lambda v, t: getattr(il, loss)(v, t, counts), f.asarray(x), f.asarray(labels))
+    assert np.isfinite(f.to_numpy(value)) and np.all(np.isfinite(f.to_numpy(grad)))
+
+
+def test_ldam_zero_count_takes_the_largest_margin(batch):
+    x, labels, _ = batch
+    with_zero = np.array([500.0, 100.0, 0.0, 4.0, 1.0])
+    margins = 0.5 * (1.0 / np.where(with_zero > 0, with_zero, 1.0)) ** 0.25
+    margins[2] = 0.5
+    expected = il.softmax_cross_entropy(30.0 * (x - margins * np.eye(5)[labels]), labels)
+    np.testing.assert_allclose(il.ldam_loss(x, labels, with_zero), expected, rtol=1e-12)
+
+
+def test_deferred_reweighting_schedule(framework):
+    counts = framework.asarray(COUNTS)
+    before = framework.to_numpy(il.deferred_reweighting(counts, 159, start_epoch=160))
+    after = framework.to_numpy(il.deferred_reweighting(counts, 160, start_epoch=160))
+    np.testing.assert_array_equal(before, np.ones(5))
+    raw = (1 - 0.9999) / (1 - 0.9999 ** COUNTS)
+    np.testing.assert_allclose(after, raw * 5 / raw.sum(), rtol=1e-5)
+    with pytest.raises(ValueError, match="epoch"):
+        il.deferred_reweighting(COUNTS, -1, start_epoch=3)
+
+
+def test_poly1_with_zero_epsilon_is_the_base_loss(batch):
+    x, labels, y = batch
+    np.testing.assert_allclose(il.poly1_cross_entropy(x, labels, epsilon=0.0, label_smoothing=0.1),
+                               il.softmax_cross_entropy(x, labels, label_smoothing=0.1), rtol=1e-12)
+    np.testing.assert_allclose(il.poly1_sigmoid_cross_entropy(x, y, epsilon=0.0),
+                               il.sigmoid_cross_entropy(x, y), rtol=1e-12)
+    np.testing.assert_allclose(il.poly1_focal_loss(x, y, epsilon=0.0, gamma=1.5),
+                               il.sigmoid_focal_loss(x, y, gamma=1.5), rtol=1e-12)
+
+
+def test_poly1_cross_entropy_matches_optax(batch):
+    optax = pytest.importorskip("optax")
+    import jax.numpy as jnp
+
+    x, labels, _ = batch
+    soft = np.random.default_rng(3).dirichlet(np.ones(5), size=16)
+    for targets in (np.eye(5)[labels], soft):
+        theirs = optax.poly_loss_cross_entropy(jnp.asarray(x), jnp.asarray(targets), epsilon=2.0)
+        ours = il.poly1_cross_entropy(x, targets, epsilon=2.0, reduction="none")
+        np.testing.assert_allclose(ours, np.asarray(theirs, dtype=np.float64), rtol=2e-6)
+
+
+def test_poly1_term_keeps_precision_when_the_target_is_certain():
+    # p_t = 1 - 2e-22: CE and the Poly-1 term are both ~2e-22; a difference 1 - p_t would give 0.
+    x = np.array([[50.0, 0.0, 0.0]])
+    expected = 2 * np.exp(-50.0)
+    np.testing.assert_allclose(il.poly1_cross_entropy(x, np.array([0]), epsilon=1.0), 2 * expected, rtol=1e-12)
+
+
+def test_asymmetric_special_cases(batch):
+    x, labels, y = batch
+    np.testing.assert_allclose(il.asymmetric_loss(x, y, gamma_pos=0.0, gamma_neg=0.0, clip=0.0),
+                               il.sigmoid_cross_entropy(x, y), rtol=1e-12)
+    # Symmetric focusing without a margin is focal loss without alpha.
+    np.testing.assert_allclose(il.asymmetric_loss(x, y, gamma_pos=2.0, gamma_neg=2.0, clip=0.0),
+                               il.sigmoid_focal_loss(x, y, alpha=None, gamma=2.0), rtol=1e-12)
+    # Single-label without smoothing: focal loss with gamma = gamma_pos (the negatives have t' = 0).
+    np.testing.assert_allclose(il.softmax_asymmetric_loss(x, labels, gamma_pos=1.0, label_smoothing=0.0),
+                               il.softmax_focal_loss(x, labels, gamma=1.0), rtol=1e-12)
+
+
+def _reference_asl(torch, x, y, gamma_neg=4.0, gamma_pos=1.0, clip=0.05, eps=1e-8):
+    """A transcription of the reference ``AsymmetricLoss.forward`` (Alibaba-MIIL/ASL):
+    probability space, an eps clamp inside the logs, the sum over batch and classes."""
+    xs_pos = torch.sigmoid(x)
+    xs_neg = 1 - xs_pos
+    if clip is not None and clip > 0:
+        xs_neg = (xs_neg + clip).clamp(max=1)
+    los_pos = y * torch.log(xs_pos.clamp(min=eps))
+    los_neg = (1 - y) * torch.log(xs_neg.clamp(min=eps))
+    loss = los_pos + los_neg
+    pt = xs_pos * y + xs_neg * (1 - y)
+    one_sided_gamma = gamma_pos * y + gamma_neg * (1 - y)
+    loss = loss * torch.pow(1 - pt, one_sided_gamma)
+    return -loss.sum()
+
+
+def test_asymmetric_loss_matches_the_reference_transcription(batch):
+    torch = pytest.importorskip("torch")
+    x, _, y = batch
+    xt = torch.tensor(x, requires_grad=True)
+    theirs = _reference_asl(torch, xt, torch.tensor(y))
+    theirs.backward()
+    ours_x = torch.tensor(x, requires_grad=True)
+    ours = il.asymmetric_loss(ours_x, torch.tensor(y), gamma_pos=1.0, reduction="sum")
+    ours.backward()
+    torch.testing.assert_close(ours, theirs, rtol=1e-10, atol=0)
+    torch.testing.assert_close(ours_x.grad, xt.grad, rtol=1e-8, atol=1e-12)
+
+
+def test_asymmetric_losses_are_finite_in_float16_where_the_reference_is_not():
+    torch = pytest.importorskip("torch")
+    x = torch.tensor([[30.0, -30.0, 8.0, -12.0]], dtype=torch.float16, requires_grad=True)
+    y = torch.tensor([[0.0, 1.0, 1.0, 0.0]], dtype=torch.float16)
+    # float16 flushes the reference's 1e-8 clamp to 0: log(0) and a NaN (Alibaba-MIIL/ASL#53).
+    assert not torch.isfinite(_reference_asl(torch, x.detach(), y))
+    ours = il.asymmetric_loss(x, y, gamma_pos=1.0)
+    ours.backward()
+    assert torch.isfinite(ours) and torch.isfinite(x.grad).all()
+    # In float32 the clamp caps -log p at 18.4 for the positive at -30, whose loss is 30.
+    reference = _reference_asl(torch, x.detach().float(), y.float())
+    exact = il.asymmetric_loss(x.detach().float(), y.float(), gamma_pos=1.0, reduction="sum")
+    np.testing.assert_allclose(float(exact) - float(reference), 30.0 + np.log(1e-8), rtol=1e-3)
+    z = torch.tensor([[60000.0, -60000.0, 0.0]], dtype=torch.float16, requires_grad=True)
+    value = il.softmax_asymmetric_loss(z, torch.tensor([1]))
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(z.grad).all()
