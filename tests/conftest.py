@@ -42,10 +42,13 @@ def rng():
     return np.random.default_rng(20261121)
 
 
-# Property-test budgets: "ci" (the default; fixed examples, so CI is reproducible) and
-# "dev" for a longer local search: HYPOTHESIS_PROFILE=dev python -m pytest tests/test_properties.py
-settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-settings.register_profile("dev", max_examples=500, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# Property-test budgets: "ci" (the default; fixed examples, so every run is reproducible
+# and the test command stays within minutes), "full" (the opt-in long search that
+# IMBALANCE_LOSSES_FULL_TESTS=1 selects, with every compiled conformance case) and "dev"
+# for a local search: HYPOTHESIS_PROFILE=dev python -m pytest tests/test_properties.py
+_CHECKS = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+settings.register_profile("ci", max_examples=10, deadline=None, derandomize=True, suppress_health_check=_CHECKS)
+settings.register_profile("full", max_examples=100, deadline=None, derandomize=True, suppress_health_check=_CHECKS)
+settings.register_profile("dev", max_examples=500, deadline=None, suppress_health_check=_CHECKS)
+_DEFAULT_PROFILE = "full" if os.environ.get("IMBALANCE_LOSSES_FULL_TESTS") == "1" else "ci"
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _DEFAULT_PROFILE))

@@ -7,11 +7,13 @@ Dice compares a soft prediction ``q`` with the targets ``y`` through
 
 from __future__ import annotations
 
+import math
+
 from .autodiff import closed_form
 from .common import combine_weights, element_weights, reduce_loss, safe_divide, sum_over_replicas
 from .dispatch import loss_function
 from .sigmoid import logistic, start_sigmoid_call
-from .softmax import complements, first_maximum, start_softmax_call
+from .softmax import first_maximum, start_softmax_call
 from .validation import check_number, check_reduction, invalid_argument
 
 __all__ = ["dice_loss", "softmax_dice_loss"]
@@ -68,8 +70,14 @@ def _(xp, x, *, saved, alpha):
 
 def self_adjusted_softmax(call, x, alpha):
     """``q_c = (1 - p_c)^alpha p_c`` of every class (traced autodiff: the coupling of
-    classes through the softmax makes a closed form no cheaper here); ``1 - p_c``
-    exact as ``p_c -> 1`` (:func:`~imbalance_losses.core.softmax.complements`)."""
+    classes through the softmax makes a closed form no cheaper here).
+
+    ``(1 - p_c)^alpha = exp(alpha log(1 - p_c))`` with ``log(1 - p_c)`` exact and with a
+    bounded gradient: for each row's first maximum it is the other classes'
+    log-sum-exp minus the row's (autodiff of a power of the complement itself would
+    divide by a complement that may underflow to 0: NaN), for the others
+    ``log1p(-p_c)`` with ``p_c <= 1/2``.
+    """
     xp = call.xp
     # Shifted by the detached row maximum: autodiff then sees the total's true gradient.
     z = x - call.stop_gradient(xp.max(x, axis=-1, keepdims=True))
@@ -78,8 +86,14 @@ def self_adjusted_softmax(call, x, alpha):
     p = e / total
     if not alpha:
         return p
-    u, _ = complements(xp, z, e, total, first_maximum(xp, call.stop_gradient(z)))
-    return xp.pow(u, alpha) * p
+    first = first_maximum(xp, call.stop_gradient(z))
+    others = xp.where(first, -math.inf, z)
+    second = call.stop_gradient(xp.max(others, axis=-1, keepdims=True))
+    second = xp.where(second > -math.inf, second, 0.0)  # one class: no other class, log(0) = -inf
+    log_rest = second + xp.log(xp.sum(xp.exp(others - second), axis=-1, keepdims=True))
+    # Each branch finite where the other is taken, so the unused one adds no NaN gradient.
+    log_u = xp.where(first, log_rest - xp.log(total), xp.log1p(-xp.where(first, 0.0, p)))
+    return xp.exp(alpha * log_u) * p
 
 
 @loss_function
