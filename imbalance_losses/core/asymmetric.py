@@ -15,7 +15,14 @@ from .autodiff import closed_form
 from .common import element_weights, power, reduce_loss
 from .dispatch import loss_function
 from .sigmoid import blend, logistic, start_sigmoid_call
-from .softmax import complements, finish_softmax_loss, first_maximum, row_statistics, start_softmax_call
+from .softmax import (
+    complements,
+    finish_softmax_loss,
+    first_maximum,
+    log_ratio,
+    row_statistics,
+    start_softmax_call,
+)
 from .targets import Distribution
 from .validation import check_number
 
@@ -162,9 +169,7 @@ def _(xp, x, target, *, saved, index, smoothing, gamma_pos, gamma_neg):
         xp, x, target, m, e, total, index, smoothing, gamma_pos, gamma_neg)
     positive_slope = 1.0
     if gamma_pos:
-        nonzero = u > 0
-        rho = xp.where(nonzero, nlp / xp.where(nonzero, u, 1.0), 1.0)
-        positive_slope = positive * (1 + gamma_pos * p * rho)
+        positive_slope = positive * (1 + gamma_pos * p * log_ratio(xp, nlp, u))
     negative_slope = _or_one(negative) * (gamma_neg * nlp - 1)
     d = smoothed * ((1 - given) * negative_slope - given * positive_slope)
     return d - p * xp.sum(d, axis=-1, keepdims=True)

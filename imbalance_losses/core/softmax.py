@@ -126,6 +126,12 @@ def complements(xp, z, e, total, first):
     return u, xp.where(first, xp.log1p(rest), xp.log(total) - z)
 
 
+def log_ratio(xp, nlp, u):
+    """``rho = -log p / (1 - p)``, which tends to 1 as ``u = 1 - p -> 0`` (no 0/0 there)."""
+    positive = u > 0
+    return xp.where(positive, nlp / xp.where(positive, u, 1.0), 1.0)
+
+
 def _focal_parts(xp, x, target, alpha_vector, m, e, total, index, smoothing, alpha):
     """Per needed class: ``a t'``, ``u = 1 - p``, ``-log p``, ``p``, and the target mask.
 
@@ -182,9 +188,7 @@ def _(xp, x, target, alpha_vector, *, saved, index, smoothing, alpha, gamma, eps
     e = xp.exp(x - m)
     weight, u, nlp, p_needed, is_target = _focal_parts(xp, x, target, alpha_vector, m, e, total, index, smoothing, alpha)
     if gamma:
-        positive = u > 0
-        rho = xp.where(positive, nlp / xp.where(positive, u, 1.0), 1.0)
-        slope = 1 + gamma * p_needed * rho
+        slope = 1 + gamma * p_needed * log_ratio(xp, nlp, u)
         weight = weight * power(xp, u, gamma)
     else:
         slope = 1.0
