@@ -122,6 +122,23 @@ def long_tail_margins():
     right.legend()
 
 
+def seesaw_factors():
+    """Seesaw's two factors for a sample of the most frequent class."""
+    fig, left, right = _panels()
+    ratio = np.logspace(-3, 0, 200)
+    for p in (0.4, 0.8, 1.2):
+        left.plot(ratio, ratio ** p, label=f"p={p:g}")
+    left.set(xlabel="$N_j / N_y$ (class $j$ rarer than $y$)", ylabel="mitigation $M_{yj}$", xscale="log",
+             title="mitigation: a frequent class pushes a rare one less")
+    scores = np.linspace(0.0, 1.0, 200)
+    for q in (1.0, 2.0, 3.0):
+        right.plot(scores, np.maximum(1.0, scores / 0.25) ** q, label=f"q={q:g}")
+    right.set(xlabel="$\\sigma_j$ (with $\\sigma_y$ = 0.25)", ylabel="compensation $C_{yj}$", yscale="log",
+              title="compensation: a misclassified $j$ is pushed back")
+    left.legend()
+    right.legend()
+
+
 def asymmetric_focusing():
     """ASL versus BCE and focal loss: the negative branch with the probability margin."""
     fig, left, right = _panels()

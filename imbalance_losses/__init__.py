@@ -8,6 +8,8 @@ dtype. Importing this package imports no framework.
 from .core.asymmetric import asymmetric_loss, softmax_asymmetric_loss
 from .core.class_weights import class_prior, class_weights, deferred_reweighting, sampling_weights
 from .core.dice import dice_loss, softmax_dice_loss
+from .core.distribution_balanced import distribution_balanced_loss
+from .core.eqlv2 import eqlv2_loss
 from .core.ghm import ghm_c_loss, ghm_r_loss
 from .core.logit_adjust import (
     adjust_logits,
@@ -18,6 +20,7 @@ from .core.logit_adjust import (
 )
 from .core.multilabel import multilabel_categorical_crossentropy, sparse_multilabel_categorical_crossentropy
 from .core.poly import poly1_cross_entropy, poly1_focal_loss, poly1_sigmoid_cross_entropy
+from .core.seesaw import seesaw_loss
 from .core.sigmoid import sigmoid_cross_entropy, sigmoid_focal_loss
 from .core.softmax import softmax_cross_entropy, softmax_focal_loss
 from .core.truncated import hard_truncated_loss, soft_truncated_loss, soft_truncated_softmax_loss
@@ -35,6 +38,8 @@ __all__ = [
     "class_weights",
     "deferred_reweighting",
     "dice_loss",
+    "distribution_balanced_loss",
+    "eqlv2_loss",
     "ghm_c_loss",
     "ghm_r_loss",
     "hard_truncated_loss",
@@ -45,6 +50,7 @@ __all__ = [
     "poly1_focal_loss",
     "poly1_sigmoid_cross_entropy",
     "sampling_weights",
+    "seesaw_loss",
     "sigmoid_cross_entropy",
     "sigmoid_focal_loss",
     "soft_truncated_loss",

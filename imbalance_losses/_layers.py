@@ -6,7 +6,9 @@ these rows, so a new loss is one row here. A class's options are the keyword
 options of its function (everything after the two array arguments except
 ``weights`` and ``state``), shown in its signature with the function's
 defaults, or the framework's where it has a convention of its own (class axis
-1 and ``ignore_index=-100`` in torch).
+1 and ``ignore_index=-100`` in torch). A stateful row gives the shape of its
+state from its options; a size the function does not take (Seesaw's and EQLv2's
+``num_classes``) becomes a required option of the class alone.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from . import (
     asymmetric_loss,
     balanced_softmax_cross_entropy,
     dice_loss,
+    distribution_balanced_loss,
+    eqlv2_loss,
     ghm_c_loss,
     ghm_r_loss,
     hard_truncated_loss,
@@ -28,6 +32,7 @@ from . import (
     poly1_cross_entropy,
     poly1_focal_loss,
     poly1_sigmoid_cross_entropy,
+    seesaw_loss,
     sigmoid_cross_entropy,
     sigmoid_focal_loss,
     soft_truncated_loss,
@@ -39,7 +44,7 @@ from . import (
     sparse_multilabel_categorical_crossentropy,
     vector_scaling_loss,
 )
-from .core.validation import unknown_options
+from .core.validation import check_integer, unknown_options
 
 # Layouts: how the targets and the per-element weights relate to the predictions.
 ELEMENTWISE = "elementwise"  # targets of the predictions' shape, one loss per element (sigmoid family)
@@ -51,18 +56,49 @@ MULTILABEL_INDICES = "multilabel_indices"  # as MULTILABEL, with positive class 
 _CALL_ARGUMENTS = ("weights", "state")
 
 
+def _always(options) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class LossClass:
-    """One row: a class name, the core function it wraps and its layout."""
+    """One row: a class name, the core function it wraps and its layout.
+
+    A stateful row (a function taking ``state`` and returning ``(loss, new_state)``)
+    gives ``state_shape``: sizes and option names, e.g. ``("bins",)`` or
+    ``(2, "num_classes")``; ``carries_state(options)`` says whether the state carries
+    anything from one batch to the next (GHM without momentum does not).
+    """
 
     name: str
     function: Callable
     layout: str
+    state_shape: tuple = ()
+    carries_state: Callable[[dict], bool] = _always
+
+    def __post_init__(self):
+        takes_state = "state" in inspect.signature(self.function).parameters
+        if takes_state != bool(self.state_shape):
+            raise ValueError(f"{self.name}: a function with a `state` needs a state_shape, and only such a one")
 
     @property
     def stateful(self) -> bool:
         """Whether the function takes a ``state`` and returns ``(loss, new_state)``."""
-        return "state" in inspect.signature(self.function).parameters
+        return bool(self.state_shape)
+
+    @property
+    def class_options(self) -> tuple[str, ...]:
+        """Options of the class alone: state sizes that the function does not take."""
+        taken = inspect.signature(self.function).parameters
+        return tuple(d for d in self.state_shape if isinstance(d, str) and d not in taken)
+
+    def state_size(self, options: dict) -> tuple[int, ...]:
+        """The shape of the initial state for bound ``options``."""
+        return tuple(options[d] if isinstance(d, str) else d for d in self.state_shape)
+
+    def function_options(self, options: dict) -> dict:
+        """Bound options without the class's own (what the function takes)."""
+        return {k: v for k, v in options.items() if k not in self.class_options}
 
     @property
     def reduces_class_axis(self) -> bool:
@@ -78,7 +114,8 @@ class LossClass:
         """The construction options, keyword-only, with ``defaults`` overriding the function's."""
         defaults = defaults or {}
         parameters = list(inspect.signature(self.function).parameters.values())[2:]
-        return [
+        own = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY) for name in self.class_options]
+        return own + [
             p.replace(kind=inspect.Parameter.KEYWORD_ONLY, default=defaults.get(p.name, p.default))
             for p in parameters
             if p.name not in _CALL_ARGUMENTS
@@ -96,7 +133,10 @@ class LossClass:
         missing = [p.name for p in parameters if p.default is inspect.Parameter.empty and p.name not in options]
         if unknown or missing:
             raise unknown_options(self.name, unknown, missing, sorted(known))
-        return {**{p.name: p.default for p in parameters}, **options}
+        values = {**{p.name: p.default for p in parameters}, **options}
+        for name in self.class_options:
+            values[name] = check_integer(name, values[name], low=1)
+        return values
 
     def signature(self, defaults=None, extra=()) -> inspect.Signature:
         """``(self, *, <options>, <extra>)``: the signature shown by ``help()`` and IDEs."""
@@ -110,13 +150,18 @@ class LossClass:
         return header + inspect.cleandoc(self.function.__doc__ or "")
 
 
+def _with_momentum(options) -> bool:
+    """GHM carries its bin counts from batch to batch only as a moving average."""
+    return options["momentum"] > 0
+
+
 LOSSES = (
     LossClass("SigmoidCrossEntropyLoss", sigmoid_cross_entropy, ELEMENTWISE),
     LossClass("SigmoidFocalLoss", sigmoid_focal_loss, ELEMENTWISE),
     LossClass("HardTruncatedLoss", hard_truncated_loss, ELEMENTWISE),
     LossClass("SoftTruncatedLoss", soft_truncated_loss, ELEMENTWISE),
-    LossClass("GHMCLoss", ghm_c_loss, ELEMENTWISE),
-    LossClass("GHMRLoss", ghm_r_loss, ELEMENTWISE),
+    LossClass("GHMCLoss", ghm_c_loss, ELEMENTWISE, ("bins",), _with_momentum),
+    LossClass("GHMRLoss", ghm_r_loss, ELEMENTWISE, ("bins",), _with_momentum),
     LossClass("DiceLoss", dice_loss, ELEMENTWISE),
     LossClass("MultilabelCategoricalCrossEntropyLoss", multilabel_categorical_crossentropy, MULTILABEL),
     LossClass("SparseMultilabelCategoricalCrossEntropyLoss", sparse_multilabel_categorical_crossentropy,
@@ -134,6 +179,9 @@ LOSSES = (
     LossClass("Poly1FocalLoss", poly1_focal_loss, ELEMENTWISE),
     LossClass("AsymmetricLoss", asymmetric_loss, ELEMENTWISE),
     LossClass("SoftmaxAsymmetricLoss", softmax_asymmetric_loss, CLASSES),
+    LossClass("SeesawLoss", seesaw_loss, CLASSES, ("num_classes",)),
+    LossClass("EQLv2Loss", eqlv2_loss, ELEMENTWISE, (2, "num_classes")),
+    LossClass("DistributionBalancedLoss", distribution_balanced_loss, ELEMENTWISE),
 )
 
 

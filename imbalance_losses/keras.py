@@ -10,8 +10,8 @@ Keras backend. As native losses, it honours the Keras mask of ``y_pred``
 core's element ``weights``, so ``"mean"`` is the one weighted-mean rule of
 imbalance_losses (equal to Keras' for 0/1 masks). The class axis is last.
 ``get_config`` is JSON (NumPy options become lists) and keeps ``replica_sum``
-and the current state of a stateful loss (GHM), which lives in a non-trainable
-``keras.Variable``.
+and the current state of a stateful loss (GHM, Seesaw, EQLv2), which lives in
+a non-trainable ``keras.Variable``.
 
 >>> import keras
 >>> from imbalance_losses.keras import SoftmaxFocalLoss
@@ -97,7 +97,7 @@ class _KerasLoss(keras.losses.Loss):
         self.options = {k: (v if k == "replica_sum" else _config_value(v)) for k, v in values.items()}
         super().__init__(name=name or _snake_case(type(self).__name__), reduction=values["reduction"], dtype=dtype)
         if self.loss.stateful:
-            start = ops.zeros((values["bins"],)) if initial_state is None else ops.convert_to_tensor(initial_state)
+            start = ops.zeros(self.loss.state_size(values)) if initial_state is None else ops.convert_to_tensor(initial_state)
             self.state = keras.Variable(start, trainable=False, dtype="float32", name=f"{self.name}_state")
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -110,19 +110,21 @@ class _KerasLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred, weights=None):
         function = self.loss.function
+        options = self.loss.function_options(self.options)
         if not self.loss.stateful:
-            return function(y_pred, y_true, **self.options, weights=weights)
-        if self.options["momentum"] > 0 and in_stateless_scope() and not in_symbolic_scope():
+            return function(y_pred, y_true, **options, weights=weights)
+        if self.loss.carries_state(self.options) and in_stateless_scope() and not in_symbolic_scope():
             msg = (
-                f"{type(self).__name__}(momentum={self.options['momentum']}) cannot keep its moving-average "
-                "state here: this Keras trainer (the JAX backend's) computes the loss in a stateless scope "
-                "and discards variable updates made in it, so the state would silently stay as it is. Train "
-                "with momentum=0 (mmdetection's default), or call imbalance_losses.ghm_c_loss / ghm_r_loss "
-                "with an explicit state in your own JAX train step. A saved model that uses this loss loads "
-                "for inference with keras.saving.load_model(path, compile=False)."
+                f"{type(self).__name__} cannot keep its state here: this Keras trainer (the JAX backend's) "
+                "computes the loss in a stateless scope and discards variable updates made in it, so the "
+                f"state would silently stay as it is. Call imbalance_losses.{function.__name__} with an "
+                "explicit state in your own JAX train step"
+                + (", or train with momentum=0 (mmdetection's default)" if "momentum" in self.options else "")
+                + ". A saved model that uses this loss loads for inference with "
+                "keras.saving.load_model(path, compile=False)."
             )
             raise NotImplementedError(msg)
-        loss, state = function(y_pred, y_true, **self.options, weights=weights, state=self.state.value)
+        loss, state = function(y_pred, y_true, **options, weights=weights, state=self.state.value)
         self.state.assign(ops.cast(state, self.state.dtype))
         return loss
 
@@ -172,7 +174,7 @@ def _loss_class(row: _layers.LossClass) -> type:
 
     __init__.__signature__ = row.signature(extra=keras_options)
     __init__.__qualname__ = f"{row.name}.__init__"
-    state = (" The moving-average state is the non-trainable variable ``state`` (``state=`` sets its initial "
+    state = (" The state is the non-trainable variable ``state`` (``state=`` sets its initial "
              "value; ``get_config`` saves its current one).") if row.stateful else ""
     cls = type(row.name, (_KerasLoss,), {"loss": row, "__init__": __init__,
                                          "__doc__": row.docstring("Keras", _USAGE.format(state=state)),

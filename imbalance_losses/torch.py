@@ -3,8 +3,9 @@
 A layer above the core, built from the table in ``imbalance_losses._layers``:
 each module holds its options, keeps array options (class weights, alpha,
 prior, pos_weight) as buffers so that ``.to()`` moves them and ``state_dict``
-saves them, keeps the moving-average state of a stateful loss (GHM) as a
-buffer, and calls the core function. No loss math lives here. As in
+saves them, keeps the state of a stateful loss (GHM's moving average,
+Seesaw's class counts, EQLv2's gradient sums) as the buffer ``state``, and calls
+the core function. No loss math lives here. As in
 ``nn.CrossEntropyLoss``, the class axis of the softmax family is 1 and
 ``ignore_index`` defaults to -100.
 
@@ -53,8 +54,8 @@ class _LossModule(nn.Module):
             self.register_buffer(name, value if value.is_floating_point() else value.to(torch.get_default_dtype()))
         self.options = values
         if self.loss.stateful:
-            # All zeros until the first batch (bias correction starts from that batch's counts).
-            self.register_buffer("state", torch.zeros(values["bins"]))
+            # All zeros until the first batch: each stateful loss reads zeros as "nothing seen yet".
+            self.register_buffer("state", torch.zeros(self.loss.state_size(values)))
 
     def _apply(self, fn, recurse=True):
         # .half() / .bfloat16() must not lower the state's precision: bin counts above
@@ -66,7 +67,8 @@ class _LossModule(nn.Module):
         return self
 
     def forward(self, input, target, weights=None):
-        options = {**self.options, **{name: getattr(self, name) for name in self._buffer_options}}
+        options = self.loss.function_options(
+            {**self.options, **{name: getattr(self, name) for name in self._buffer_options}})
         if not self.loss.stateful:
             return self.loss.function(input, target, **options, weights=weights)
         loss, state = self.loss.function(input, target, **options, weights=weights, state=self.state)

@@ -59,6 +59,9 @@ OPTIONS = {
     "Poly1FocalLoss": {"epsilon": -1.0},
     "AsymmetricLoss": {"gamma_pos": 1.0},
     "SoftmaxAsymmetricLoss": {"gamma_neg": 2.0},
+    "SeesawLoss": {"num_classes": C, "p": np.float32(0.8)},
+    "EQLv2Loss": {"num_classes": C, "mu": 0.5},
+    "DistributionBalancedLoss": {"counts": TARGETS[ELEMENTWISE].sum(axis=0), "num_samples": N},
 }
 assert sorted(OPTIONS) == sorted(row.name for row in LOSSES), "every class needs options here"
 ROWS = {row.name: row for row in LOSSES}
@@ -66,6 +69,17 @@ ROWS = {row.name: row for row in LOSSES}
 
 def target_for(row):
     return TARGETS[row.layout]
+
+
+def trainable(row, options):
+    """Options with which ``fit`` can train this class on this backend, or None: the JAX
+    trainer keeps no loss state, so GHM trains there without momentum, and Seesaw and
+    EQLv2 (whose state always carries over) not at all (the refusal is checked below)."""
+    if backend != "jax" or not row.stateful:
+        return options
+    if "momentum" in {p.name for p in row.parameters()}:
+        options = {**options, "momentum": 0.0}
+    return None if row.carries_state(row.bind(options)) else options
 
 
 def dataset(x, y, sample_weight=None, batch_size=BATCH):
@@ -104,22 +118,25 @@ for name, options in OPTIONS.items():
     target = target_for(row)
     got = value(loss, target, logits, sample_weight=sample_weight)
     weights = sample_weight if row.reduces_class_axis else sample_weight[:, None]
-    expected = row.function(logits.astype("float64"), target, **options, weights=weights)
+    expected = row.function(logits.astype("float64"), target, **row.function_options(options), weights=weights)
     expected = expected[0] if isinstance(expected, tuple) else expected
     np.testing.assert_allclose(got, expected, rtol=2e-5, err_msg=name)
     config = json.loads(json.dumps(loss.get_config()))  # NumPy options are JSON lists
     clone = cls.from_config(config)
     assert json.dumps(clone.get_config()) == json.dumps(loss.get_config()), name
-    np.testing.assert_allclose(value(clone, target, logits, sample_weight=sample_weight), got, rtol=1e-6, err_msg=name)
+    # The clone continues from the original's state (Seesaw's counts, EQLv2's sums), as the original does.
+    again = value(loss, target, logits, sample_weight=sample_weight)
+    np.testing.assert_allclose(value(clone, target, logits, sample_weight=sample_weight), again, rtol=1e-6, err_msg=name)
     if row.reduces_class_axis:  # Keras squeezes a trailing 1 of sample_weight
-        np.testing.assert_allclose(value(loss, target, logits, sample_weight=sample_weight[:, None]), got, rtol=1e-6,
-                                   err_msg=name)
+        np.testing.assert_allclose(value(cls(**options), target, logits, sample_weight=sample_weight[:, None]), got,
+                                   rtol=1e-6, err_msg=name)
 
 # 2. fit and evaluate on the backend's pipeline with a last partial batch, for every class.
 for name, options in OPTIONS.items():
     row, cls = ROWS[name], getattr(ilk, name)
-    if row.stateful and backend == "jax":
-        options = {**options, "momentum": 0.0}  # the JAX trainer keeps no loss state (checked below)
+    options = trainable(row, options)
+    if options is None:
+        continue
     target = target_for(row)
     model = model_for(C)
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss=cls(**options))
@@ -135,14 +152,21 @@ NATIVE_BINARY = {
     "SigmoidFocalLoss": ({"alpha": 0.25, "gamma": 2.0}, keras.losses.BinaryFocalCrossentropy(
         apply_class_balancing=True, alpha=0.25, gamma=2.0, from_logits=True)),
 }
+ONE_CLASS = {
+    "EQLv2Loss": {"num_classes": 1},
+    "DistributionBalancedLoss": {"counts": binary.sum(keepdims=True), "num_samples": N},
+}
 for row in LOSSES:
     if row.layout != ELEMENTWISE:
         continue
     options = NATIVE_BINARY.get(row.name, (OPTIONS[row.name],))[0]
-    if row.stateful and backend == "jax":
-        options = {**options, "momentum": 0.0}
+    # Per-class options of C classes do not fit Dense(1): one class here.
+    options = {**options, **ONE_CLASS.get(row.name, {})}
     if row.name == "SigmoidCrossEntropyLoss":
-        options = {}  # a (C,) pos_weight does not fit Dense(1)
+        options = {}
+    options = trainable(row, options)
+    if options is None:
+        continue
     model = model_for(1)
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss=getattr(ilk, row.name)(**options))
     model.fit(dataset(features, binary), epochs=1, verbose=0)
@@ -193,8 +217,8 @@ finally:
 with tempfile.TemporaryDirectory() as tmp:
     for name, options in OPTIONS.items():
         row, cls = ROWS[name], getattr(ilk, name)
-        if row.stateful:
-            options = {**options, "momentum": 0.7}
+        if "momentum" in {p.name for p in row.parameters()}:
+            options = {**options, "momentum": 0.7}  # a state that carries over, as Seesaw's and EQLv2's
         target = target_for(row)
         model = model_for(C)
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss=cls(**options))
@@ -217,10 +241,10 @@ with tempfile.TemporaryDirectory() as tmp:
                 except NotImplementedError as error:
                     assert "stateless scope" in str(error) and "compile=False" in str(error)
                 else:
-                    sys.exit(f"{name}(momentum>0) must refuse to train on the JAX backend")
+                    sys.exit(f"{name} with a carried state must refuse to train on the JAX backend")
             else:
                 assert saved_state.sum() > 0 and not model.loss.state.trainable, saved_state
-                # The moving average continues where it stopped: the next loss is the original's.
+                # The state continues where it stopped: the next loss is the original's.
                 preds = model.predict(features[:64], verbose=0)
                 np.testing.assert_allclose(value(loaded.loss, target[:64], preds), value(model.loss, target[:64], preds),
                                            rtol=1e-6, err_msg=name)

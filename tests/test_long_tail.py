@@ -1,9 +1,11 @@
-"""Long-tail losses: LDAM, VS, Balanced Softmax, DRW, PolyLoss and ASL.
+"""Long-tail losses: LDAM, VS, Balanced Softmax, DRW, PolyLoss, ASL, Seesaw, EQLv2 and DB.
 
-Values and gradients against the oracles are the conformance grid's; here the
-properties that tie them to the losses they generalise, peers where one installs
-(optax's Poly-1), a transcription of the ASL reference, zero counts and the
-low-precision inputs that break the references.
+Values and gradients against the oracles are the conformance grid's (the Seesaw,
+EQLv2 and DB oracles transcribe mmdetection's, the official and the reference
+algorithms); here the properties that tie them to the losses they generalise,
+peers where one installs (optax's Poly-1), a transcription of the ASL reference,
+zero counts, states carried over several steps and the low-precision inputs that
+break the references.
 """
 
 import numpy as np
@@ -169,3 +171,85 @@ def test_asymmetric_losses_are_finite_in_float16_where_the_reference_is_not():
     value = il.softmax_asymmetric_loss(z, torch.tensor([2]))
     value.backward()
     assert torch.isfinite(value) and torch.isfinite(z.grad).all()
+
+
+def test_seesaw_without_factors_is_cross_entropy_and_counts_labels(framework, batch):
+    f = framework
+    x, labels, _ = batch
+    labels = labels.copy()
+    labels[:3] = -100
+    loss, state = il.seesaw_loss(f.asarray(x), f.asarray(labels), p=0.0, q=0.0, ignore_index=-100)
+    np.testing.assert_allclose(f.to_numpy(loss), f.to_numpy(il.softmax_cross_entropy(
+        f.asarray(x), f.asarray(labels), ignore_index=-100)), rtol=1e-6)
+    np.testing.assert_array_equal(f.to_numpy(state), np.bincount(labels[3:], minlength=5))
+
+
+def test_seesaw_state_accumulates_over_steps_and_keeps_its_dtype(rng):
+    state, expected = np.zeros(5, np.float32), np.zeros(5)
+    for _ in range(4):
+        x, labels = rng.normal(size=(8, 5)), rng.integers(0, 5, 8)
+        loss, state = il.seesaw_loss(x, labels, state=state)
+        expected += np.bincount(labels, minlength=5)
+        assert state.dtype == np.float32 and np.isfinite(loss)
+    np.testing.assert_array_equal(state, expected)
+
+
+def test_seesaw_mitigation_only_lowers_a_frequent_class_push_on_rarer_ones(batch):
+    """q = 0: the logit of a rarer class j is shifted by p log(N_j / N_y) < 0, so the loss of a
+    frequent-class sample is lower than cross-entropy; a rare-class sample's is unchanged."""
+    x, labels, _ = batch
+    counts = np.array([1000.0, 100.0, 10.0, 1.0, 1.0])
+    ours, _ = il.seesaw_loss(x, labels, q=0.0, state=counts - np.bincount(labels, minlength=5), reduction="none")
+    shifted = x + 0.8 * np.minimum(np.log(counts)[None, :] - np.log(counts[labels])[:, None], 0.0)
+    np.testing.assert_allclose(ours, il.softmax_cross_entropy(shifted, labels, reduction="none"), rtol=1e-12)
+    ce = il.softmax_cross_entropy(x, labels, reduction="none")
+    assert np.all(ours[labels == 0] < ce[labels == 0]) and np.allclose(ours[labels >= 3], ce[labels >= 3])
+
+
+def test_seesaw_rejects_dense_targets(batch):
+    x, labels, _ = batch
+    with pytest.raises(TypeError, match="integer class indices"):
+        il.seesaw_loss(x, np.eye(5)[labels])
+
+
+def test_eqlv2_starts_as_binary_cross_entropy_and_reweights_from_its_sums(framework, batch):
+    f = framework
+    x, _, y = batch
+    loss, state = il.eqlv2_loss(f.asarray(x), f.asarray(y))
+    np.testing.assert_allclose(f.to_numpy(loss), f.to_numpy(il.sigmoid_cross_entropy(f.asarray(x), f.asarray(y))),
+                               rtol=1e-6)
+    # An all-zero state is "nothing seen yet" (a module's fresh buffer), as None.
+    again, same = il.eqlv2_loss(f.asarray(x), f.asarray(y), state=f.asarray(np.zeros((2, 5))))
+    np.testing.assert_allclose(f.to_numpy(again), f.to_numpy(loss), rtol=1e-6)
+    np.testing.assert_allclose(f.to_numpy(same), f.to_numpy(state), rtol=1e-6)
+    # From the sums: classes whose positives got little gradient get negatives down-weighted.
+    sums = np.array([[0.0, 50.0, 1.0, 1.0, 1.0], [100.0, 50.0, 10.0, 1.0, 0.5]])
+    per_element, _ = il.eqlv2_loss(x, y, state=sums, reduction="none")
+    negative = 1 / (1 + np.exp(-12.0 * (sums[0] / (sums[1] + 1e-10) - 0.8)))
+    weight = y * (1 + 4.0 * (1 - negative)) + (1 - y) * negative
+    np.testing.assert_allclose(per_element, weight * il.sigmoid_cross_entropy(x, y, reduction="none"), rtol=1e-12)
+
+
+def test_distribution_balanced_reduces_to_binary_cross_entropy(batch):
+    """Weights of 1 (map_alpha = 0.5, map_beta = 0, every sample with a positive label), no bias,
+    no negative scaling, no focal term."""
+    x, _, y = batch
+    y[:, 2] = 1.0
+    counts = np.array([500.0, 100.0, 20.0, 4.0, 0.0])
+    plain = il.distribution_balanced_loss(x, y, counts, num_samples=1000, map_alpha=0.5, map_beta=0.0, neg_scale=1.0,
+                                          init_bias=0.0, gamma=0.0, balance=1.0)
+    np.testing.assert_allclose(plain, il.sigmoid_cross_entropy(x, y), rtol=1e-12)
+    # With the focal term only: sigmoid focal loss without alpha.
+    focal = il.distribution_balanced_loss(x, y, counts, num_samples=1000, map_alpha=0.5, map_beta=0.0,
+                                          neg_scale=1.0, init_bias=0.0, balance=1.0)
+    np.testing.assert_allclose(focal, il.sigmoid_focal_loss(x, y, alpha=None), rtol=1e-12)
+
+
+def test_distribution_balanced_is_finite_for_never_and_always_positive_classes(autodiff_framework, batch):
+    f = autodiff_framework
+    x, _, y = batch
+    y[0] = 0.0  # a sample without positives: the reference's infinite ratio
+    counts = f.asarray(np.array([0.0, 1000.0, 20.0, 4.0, 1.0]))
+    value, grad = f.value_and_grad(lambda v, t: il.distribution_balanced_loss(v, t, counts, num_samples=1000),
+                                   f.asarray(x), f.asarray(y))
+    assert np.isfinite(f.to_numpy(value)) and np.all(np.isfinite(f.to_numpy(grad)))

@@ -1,5 +1,6 @@
 """torch.nn modules: wiring only, buffers and state, compile, and a training run."""
 
+import inspect
 import io
 
 import numpy as np
@@ -20,6 +21,7 @@ BINARY = [
     (iln.Poly1SigmoidCrossEntropyLoss, {"epsilon": -1.0}),
     (iln.Poly1FocalLoss, {"epsilon": 2.0, "gamma": 1.0}),
     (iln.AsymmetricLoss, {"gamma_pos": 1.0, "clip": 0.1}),
+    (iln.DistributionBalancedLoss, {"counts": [10.0, 200.0, 0.0], "num_samples": 300}),
 ]
 CLASSES = [
     (iln.SoftmaxCrossEntropyLoss, {"class_weights": [1.0, 2.0, 0.5], "label_smoothing": 0.1}),
@@ -33,11 +35,17 @@ CLASSES = [
     (iln.Poly1CrossEntropyLoss, {"epsilon": 2.0, "label_smoothing": 0.1}),
     (iln.SoftmaxAsymmetricLoss, {"gamma_pos": 1.0}),
 ]
-ALL_MODULES = [cls for cls, _ in BINARY + CLASSES] + [iln.GHMCLoss, iln.GHMRLoss, iln.SparseMultilabelCategoricalCrossEntropyLoss]
+# Stateful modules, with options under which their state carries over from batch to batch.
+STATEFUL = [
+    (iln.GHMCLoss, {"bins": 10, "momentum": 0.75}),
+    (iln.SeesawLoss, {"num_classes": 3}),
+    (iln.EQLv2Loss, {"num_classes": 3, "mu": 0.5}),
+]
+ALL_MODULES = [cls for cls, _ in BINARY + CLASSES + STATEFUL] + [iln.GHMRLoss, iln.SparseMultilabelCategoricalCrossEntropyLoss]
 
 
 def _inputs(cls, generator):
-    if cls in [c for c, _ in CLASSES]:
+    if cls in [c for c, _ in CLASSES] or cls is iln.SeesawLoss:
         logits = torch.randn(4, 3, 5, generator=generator, dtype=torch.float64)
         labels = torch.randint(0, 3, (4, 5), generator=generator)
         labels[0, 0] = -100
@@ -77,24 +85,47 @@ def test_vector_options_are_buffers_that_move_and_save():
     torch.testing.assert_close(restored.class_weights, module.class_weights.float())
 
 
-def test_ghm_state_buffer_updates_saves_and_loads():
+@pytest.mark.parametrize("cls, options", STATEFUL, ids=lambda v: getattr(v, "__name__", ""))
+def test_state_buffer_updates_saves_and_loads(cls, options):
     generator = torch.Generator().manual_seed(2)
-    module = iln.GHMCLoss(bins=10, momentum=0.75)
+    module = cls(**options)
+    assert module.state.shape == cls.loss.state_size(cls.loss.bind(options))
+    function_options = cls.loss.function_options(options)
+    if cls.loss.layout == "classes":
+        function_options.update(axis=1, ignore_index=-100)
     state = None
     for _ in range(3):
-        logits, targets = torch.randn(8, 4, generator=generator), (torch.rand(8, 4, generator=generator) > 0.7).float()
+        logits, targets = _inputs(cls, generator)
         loss = module(logits, targets)
-        expected, state = il.ghm_c_loss(logits, targets, bins=10, momentum=0.75, state=state)
-        torch.testing.assert_close(loss, expected)
-        torch.testing.assert_close(module.state, state)
+        expected, state = cls.loss.function(logits, targets, **function_options, state=state)
+        torch.testing.assert_close(loss, expected.float() if expected.dtype != loss.dtype else expected)
+        torch.testing.assert_close(module.state, state.to(module.state.dtype))
     buffer = io.BytesIO()
     torch.save(module.state_dict(), buffer)
     buffer.seek(0)
-    restored = iln.GHMCLoss(bins=10, momentum=0.75, bias_correction=True)
+    restored = cls(**options)
     restored.load_state_dict(torch.load(buffer))
     torch.testing.assert_close(restored.state, module.state)
-    # A loaded (non-zero) state is continued, not restarted by bias correction.
+    # A loaded state is continued, not restarted.
     torch.testing.assert_close(restored(logits, targets), module(logits, targets))
+
+
+def test_ghm_loaded_state_is_not_restarted_by_bias_correction():
+    generator = torch.Generator().manual_seed(2)
+    module = iln.GHMCLoss(bins=10, momentum=0.75)
+    logits, targets = torch.randn(8, 4, generator=generator), (torch.rand(8, 4, generator=generator) > 0.7).float()
+    module(logits, targets)
+    restored = iln.GHMCLoss(bins=10, momentum=0.75, bias_correction=True)
+    restored.load_state_dict(module.state_dict())
+    torch.testing.assert_close(restored(logits, targets), module(logits, targets))
+
+
+def test_class_only_state_size_is_a_required_checked_option():
+    with pytest.raises(TypeError, match="num_classes"):
+        iln.SeesawLoss()
+    with pytest.raises(ValueError, match="num_classes"):
+        iln.EQLv2Loss(num_classes=0)
+    assert "num_classes" in str(inspect.signature(iln.SeesawLoss))
 
 
 def test_bias_correction_first_step_uses_batch_counts():
@@ -105,7 +136,7 @@ def test_bias_correction_first_step_uses_batch_counts():
 
 @pytest.mark.parametrize("cls", ALL_MODULES, ids=lambda c: c.__name__)
 def test_compile_forward_and_backward_fullgraph(cls):
-    options = dict(BINARY + CLASSES).get(cls, {"momentum": 0.5} if cls in (iln.GHMCLoss, iln.GHMRLoss) else {})
+    options = dict(BINARY + CLASSES + STATEFUL).get(cls, {"momentum": 0.5} if cls is iln.GHMRLoss else {})
     module = cls(**options)
     logits, target = _inputs(cls, torch.Generator().manual_seed(3))
     if cls is iln.GHMRLoss:

@@ -228,6 +228,26 @@ def histogram(call: LossCall, index, length: int):
     return xp.astype(positions[1:] - positions[:-1], call.dtype)
 
 
+def state_array(call: LossCall, state, shape, expected):
+    """A loss's carried state (GHM's bin counts, Seesaw's class counts, EQLv2's gradient
+    sums) in the compute dtype, checked against ``shape``, and the dtype it is returned
+    in: that of the state passed in when it is floating (so it can be a
+    ``jax.lax.scan`` carry or a float64 accumulator), else the compute dtype."""
+    xp = call.xp
+    given = xp.asarray(state, device=call.device) if is_host_value(state) else state
+    dtype = given.dtype if xp.isdtype(given.dtype, "real floating") else call.dtype
+    values = call.cast(given)
+    check_shape("state", values.shape, shape, expected)
+    check_array_values(xp, "state", lambda: (values >= 0) & xp.isfinite(values), "non-negative finite values")
+    return values, dtype
+
+
+def returned_state(call: LossCall, state, dtype):
+    """A new state, gradient-stopped, in the dtype :func:`state_array` chose."""
+    state = call.stop_gradient(state)
+    return state if state.dtype == dtype else call.xp.astype(state, dtype)
+
+
 # ---------------------------------------------------------------------------
 # Stable primitives (standard functions only).
 

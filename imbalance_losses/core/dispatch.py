@@ -172,14 +172,17 @@ def _static(value):
 
 
 class EagerCompilation:
-    """Eager calls of a loss, compiled from their second repetition on.
+    """Eager calls of a loss, compiled: from their first call (JAX) or second (TensorFlow).
 
     A training loop repeats one call (the same loss, Python options, shapes and
-    dtypes) thousands of times; from its second time it runs as one compiled
-    function of the adapter (``jax.jit``, ``tf.function``): one dispatch instead of
-    one per array operation, and under a tape one gradient function instead of one
-    per operation. A call seen once (exploring in a notebook, a varying shape) runs
-    as written and pays no compilation. Array options are traced, Python options
+    dtypes) thousands of times; it runs as one compiled function of the adapter
+    (``jax.jit``, ``tf.function``): one dispatch instead of one per array
+    operation, and under a tape one gradient function instead of one per
+    operation. The adapter says when to start (``COMPILES_FIRST_CALL``): JAX runs
+    every operation outside ``jit`` as a program compiled for its shapes, so even a
+    first call costs less as one program; TensorFlow runs operations directly, so a
+    call seen once (a notebook, a varying shape) runs as written and pays no
+    tracing. Array options are traced, Python options
     static (one compilation per distinct value, as for any jitted function); under
     an outer ``jit``, ``grad``, ``vmap`` or ``tf.function`` the adapter reports no
     eager execution and the loss is traced inline.
@@ -206,7 +209,7 @@ class EagerCompilation:
         arrays = {k: v for k, v in options.items() if adapter.is_array(v)}
         signature = (adapter.__name__, function, static,
                      tuple((tuple(a.shape), str(a.dtype)) for a in (logits, *args, *arrays.values())))
-        if signature not in self._seen:
+        if signature not in self._seen and not getattr(adapter, "COMPILES_FIRST_CALL", False):
             if len(self._seen) >= self.limit:
                 self.clear()
             self._seen.add(signature)

@@ -14,10 +14,20 @@ over bins, no host synchronisation.
 from __future__ import annotations
 
 from .autodiff import closed_form
-from .common import LossCall, element_weights, gather_classes, histogram, reduce_loss, start_call, sum_over_replicas
-from .dispatch import is_host_value, loss_function
+from .common import (
+    LossCall,
+    element_weights,
+    gather_classes,
+    histogram,
+    reduce_loss,
+    returned_state,
+    start_call,
+    state_array,
+    sum_over_replicas,
+)
+from .dispatch import loss_function
 from .sigmoid import binary_cross_entropy, sigmoid, start_sigmoid_call
-from .validation import check_array_values, check_integer, check_number, check_shape, invalid_argument
+from .validation import check_integer, check_number, check_shape, invalid_argument
 
 __all__ = ["ghm_c_loss", "ghm_r_loss"]
 
@@ -55,9 +65,7 @@ def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state,
         if state is None:
             state = xp.zeros_like(counts)
         else:
-            state, state_dtype = _state(call, state)
-            check_shape("state", state.shape, (bins,), "one value per bin, shape")
-            check_array_values(xp, "state", lambda: (state >= 0) & xp.isfinite(state), "non-negative finite values")
+            state, state_dtype = state_array(call, state, (bins,), "one value per bin, shape")
         if bias_correction:
             # A state that has seen nothing yet (all zeros) starts from this batch's
             # counts: decided on device, so a module can always pass its buffer.
@@ -73,18 +81,7 @@ def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state,
     bin_weight = xp.where(non_empty, tot / xp.where(non_empty, density, xp.ones_like(density)), xp.zeros_like(density))
     bin_weight = bin_weight / xp.where(num_non_empty > 0, num_non_empty, xp.ones_like(num_non_empty))
     beta = gather_classes(call, xp.concat([bin_weight, xp.zeros_like(bin_weight[:1])]), bin_index)
-    new_state = call.stop_gradient(state)
-    return call.stop_gradient(beta), (new_state if new_state.dtype == state_dtype else xp.astype(new_state, state_dtype))
-
-
-def _state(call: LossCall, state):
-    """The state in the compute dtype, and the dtype it is returned in: that of the state
-    passed in when it is floating (so it can be a ``jax.lax.scan`` carry), else the
-    compute dtype."""
-    xp = call.xp
-    given = xp.asarray(state, device=call.device) if is_host_value(state) else state
-    dtype = given.dtype if xp.isdtype(given.dtype, "real floating") else call.dtype
-    return call.cast(given), dtype
+    return call.stop_gradient(beta), returned_state(call, state, state_dtype)
 
 
 def _valid_mask(call: LossCall, weights, x):

@@ -47,7 +47,7 @@ class ClassTargets:
         if ignore_index is not None and (not isinstance(ignore_index, int) or isinstance(ignore_index, bool)):
             raise invalid_argument("ignore_index", "an integer or None", ignore_index)
         self.element_shape = tuple(s for i, s in enumerate(logits_shape) if i != axis % ndim)
-        self.valid = self.poison = None
+        self.valid = self.poison = self.in_range = None
         labels = call.labels(labels)
         if xp.isdtype(labels.dtype, "integral"):
             self.is_index = True
@@ -65,6 +65,7 @@ class ClassTargets:
             self.poison = xp.where(counted, xp.zeros_like(labels, dtype=call.dtype), xp.nan)
             # Ignored and out-of-range labels are read as class 0 (their loss is masked or poisoned).
             self.target = xp.where(in_range, labels, 0)
+            self.in_range = in_range
         elif xp.isdtype(labels.dtype, "real floating"):
             self.is_index = False
             self._check_dense_shape(labels, logits_shape, axis)
@@ -130,6 +131,16 @@ class ClassTargets:
     def poisoned(self, loss):
         """Per-element losses with NaN where an integer label was out of range."""
         return loss if self.poison is None else loss + self.poison
+
+    def counted_labels(self, weights=None):
+        """Integer labels for per-class counts: each label where it is in range, not
+        ignored and its weight (if any) positive, else ``num_classes`` (counted nowhere,
+        see :func:`~imbalance_losses.core.common.histogram`)."""
+        xp = self.call.xp
+        counted = self.in_range if self.valid is None else self.in_range & self.valid
+        if weights is not None:
+            counted = counted & ((weights + xp.zeros_like(self.poison)) > 0)
+        return xp.where(counted, self.target, self.num_classes)
 
     def one_hot(self):
         """The targets as given, as a dense (..., C) array (before smoothing); NaN rows

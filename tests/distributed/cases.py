@@ -3,7 +3,7 @@
 import numpy as np
 
 N, F, C = 8, 3, 4
-STEPS = 2  # GHM state is threaded through two steps
+STEPS = 2  # the state of GHM, Seesaw and EQLv2 is threaded through two steps
 
 # (loss, options, target kind, per-element weights)
 CASES = [
@@ -16,7 +16,17 @@ CASES = [
     ("softmax_dice_loss", {"ignore_empty": True, "reduction": "none"}, "labels", False),
     ("softmax_cross_entropy", {"class_weights": [0.5, 1.0, 2.0, 4.0], "ignore_index": -100}, "labels", True),
     ("sigmoid_focal_loss", {}, "binary", True),
+    ("seesaw_loss", {}, "labels", True),
+    ("seesaw_loss", {"p": 0.5, "q": 1.0}, "labels", False),
+    ("eqlv2_loss", {}, "binary", True),
+    ("eqlv2_loss", {"mu": 0.3, "alpha": 2.0}, "binary", False),
 ]
+
+
+def state_shape(name, options):
+    """The shape of a stateful loss's state (zeros at the start), or None."""
+    return {"ghm_c_loss": (options.get("bins", 10),), "ghm_r_loss": (options.get("bins", 10),),
+            "seesaw_loss": (C,), "eqlv2_loss": (2, C)}.get(name)
 
 
 def data(step):

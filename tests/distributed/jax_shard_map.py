@@ -17,7 +17,7 @@ from jax.sharding import Mesh, PartitionSpec as P  # noqa: E402
 
 import imbalance_losses as il  # noqa: E402
 from imbalance_losses_jax import replica_sum  # noqa: E402
-from tests.distributed.cases import CASES, STEPS, data, element_weights, initial_parameters, reduce_output  # noqa: E402
+from tests.distributed.cases import CASES, STEPS, data, element_weights, initial_parameters, reduce_output, state_shape  # noqa: E402
 
 shard_map = getattr(jax, "shard_map", None)
 if shard_map is None:  # older JAX
@@ -33,10 +33,10 @@ def loss_fn(case, hook):
     def fn(params, features, target, weights, state):
         w, b = params
         kwargs = dict(options, weights=weights if weighted else None, replica_sum=hook)
-        if name.startswith("ghm"):
+        if state_shape(name, options):
             kwargs["state"] = state
         out = getattr(il, name)(features @ w + b, target, **kwargs)
-        loss, new_state = out if name.startswith("ghm") else (out, state)
+        loss, new_state = out if state_shape(name, options) else (out, state)
         return reduce_output(loss), new_state
 
     return fn
@@ -73,7 +73,7 @@ def sharded(case, params, step, state, gradient_inside):
 for case in CASES:
     params = tuple(jnp.asarray(a) for a in initial_parameters())
     for gradient_inside in (False, True):
-        state_1 = state_k = jnp.zeros(case[1].get("bins", 1))
+        state_1 = state_k = jnp.zeros(state_shape(*case[:2]) or (1,))
         for step in range(STEPS):
             v1, g1, state_1 = single(case, params, step, state_1)
             vk, gk, state_k = jax.jit(lambda p, s: sharded(case, p, step, s, gradient_inside))(params, state_k)

@@ -15,7 +15,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 
 import imbalance_losses as il  # noqa: E402
 from imbalance_losses_tf import replica_sum  # noqa: E402
-from tests.distributed.cases import CASES, N, STEPS, data, element_weights, initial_parameters, reduce_output  # noqa: E402
+from tests.distributed.cases import CASES, N, STEPS, data, element_weights, initial_parameters, reduce_output, state_shape  # noqa: E402
 
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 K = strategy.num_replicas_in_sync
@@ -25,11 +25,11 @@ def compute(case, variables, features, target, weights, state, hook):
     name, options, kind, weighted = case
     w, b = variables
     kwargs = dict(options, weights=weights if weighted else None, replica_sum=hook)
-    if name.startswith("ghm"):
+    if state_shape(name, options):
         kwargs["state"] = state
     with tf.GradientTape() as tape:
         out = getattr(il, name)(tf.matmul(features, w) + b, target, **kwargs)
-        loss, new_state = out if name.startswith("ghm") else (out, state)
+        loss, new_state = out if state_shape(name, options) else (out, state)
         loss = reduce_output(loss)
         # tf.distribute sums gradients over replicas: scale as TF prescribes for any loss.
         scaled = loss / K if hook is not None else loss
@@ -47,7 +47,7 @@ for case in CASES:
     single_vars = [tf.Variable(w0), tf.Variable(b0)]
     with strategy.scope():
         mirrored_vars = [tf.Variable(w0), tf.Variable(b0)]
-    state_1 = state_k = tf.zeros(case[1].get("bins", 1), tf.float64)
+    state_1 = state_k = tf.zeros(state_shape(*case[:2]) or (1,), tf.float64)
     for step in range(STEPS):
         features, targets, weights = data(step)
         ew = element_weights(kind, weights)

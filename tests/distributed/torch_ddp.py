@@ -15,7 +15,18 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import imbalance_losses as il  # noqa: E402
 from imbalance_losses_torch import replica_sum  # noqa: E402
-from tests.distributed.cases import CASES, STEPS, C, F, N, data, element_weights, initial_parameters, reduce_output  # noqa: E402
+from tests.distributed.cases import (  # noqa: E402
+    CASES,
+    STEPS,
+    C,
+    F,
+    N,
+    data,
+    element_weights,
+    initial_parameters,
+    reduce_output,
+    state_shape,
+)
 
 WORLD = 2
 
@@ -30,11 +41,12 @@ def model():
 
 
 def run(case, rows, hook):
-    """Loss values, parameter gradients and GHM states over STEPS on the given rows."""
+    """Loss values, parameter gradients and states over STEPS on the given rows."""
     name, options, kind, weighted = case
     net = model()
     trained = DistributedDataParallel(net) if hook is not None else net
-    state = torch.zeros(options.get("bins", 1), dtype=torch.float64)
+    shape = state_shape(name, options)
+    state = torch.zeros(shape or (1,), dtype=torch.float64)
     out = []
     for step in range(STEPS):
         features, targets, weights = data(step)
@@ -42,11 +54,11 @@ def run(case, rows, hook):
         target = torch.tensor(targets[kind][rows])
         w = torch.tensor(element_weights(kind, weights)[rows]) if weighted else None
         kwargs = dict(options, weights=w, replica_sum=hook)
-        if name.startswith("ghm"):
+        if shape:
             kwargs["state"] = state
         trained.zero_grad()
         result = getattr(il, name)(trained(x), target, **kwargs)
-        if name.startswith("ghm"):
+        if shape:
             result, state = result
         loss = reduce_output(result)
         loss.backward()
@@ -82,10 +94,11 @@ def worker(rank, port):
 
 
 def check_modules(rank, shard):
-    """torch.nn modules under DDP: the GHM state buffer and pooled Dice are global."""
+    """torch.nn modules under DDP: state buffers (GHM, Seesaw) and pooled Dice are global."""
     import imbalance_losses.torch as iln
 
     for make in (lambda hook: iln.GHMCLoss(bins=10, momentum=0.75, replica_sum=hook),
+                 lambda hook: iln.SeesawLoss(num_classes=C, replica_sum=hook),
                  lambda hook: iln.SoftmaxDiceLoss(alpha=0.1, replica_sum=hook)):
         kind = "binary" if isinstance(make(None), iln.GHMCLoss) else "labels"
         outputs = []

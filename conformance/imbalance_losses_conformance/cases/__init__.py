@@ -6,9 +6,23 @@ name, so a case is the same in every run and independent of the others. One
 module per loss family, named as the core's.
 """
 
-from . import asymmetric, dice, ghm, logit_adjust, multilabel, poly, sigmoid, softmax, truncated
+from . import (
+    asymmetric,
+    dice,
+    distribution_balanced,
+    eqlv2,
+    ghm,
+    logit_adjust,
+    multilabel,
+    poly,
+    seesaw,
+    sigmoid,
+    softmax,
+    truncated,
+)
 
-FAMILIES = (sigmoid, softmax, truncated, ghm, dice, logit_adjust, multilabel, poly, asymmetric)
+FAMILIES = (sigmoid, softmax, truncated, ghm, dice, logit_adjust, multilabel, poly, asymmetric, seesaw, eqlv2,
+            distribution_balanced)
 
 
 def case_grid():

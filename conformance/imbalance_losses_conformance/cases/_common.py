@@ -57,7 +57,7 @@ def sigmoid_cases(loss, option_sets, *, returns_state=False, shapes=SIGMOID_SHAP
         yield group, Case(loss, EXTREME, targets, options, returns_state=returns_state)
 
 
-def softmax_cases(loss, option_sets, extreme=True):
+def softmax_cases(loss, option_sets, extreme=True, *, returns_state=False):
     for name, options in option_sets.items():
         dense = "soft" if "soft" in name else "one_hot" if "one_hot" in name else None
         ignore = options.get("ignore_index")
@@ -67,10 +67,12 @@ def softmax_cases(loss, option_sets, extreme=True):
             opts = {k: (v(rng, shape, axis) if callable(v) else v) for k, v in options.items()}
             if axis != -1:
                 opts["axis"] = axis
-            yield group, Case(loss, *classes(rng, shape, axis, ignore=ignore, dense=dense), opts)
+            yield group, Case(loss, *classes(rng, shape, axis, ignore=ignore, dense=dense), opts,
+                              returns_state=returns_state)
     if extreme:
         group = f"{loss}/extreme"
-        yield group, Case(loss, EXTREME, np.array([0, 1, 2]), {"reduction": "none"} if "dice" not in loss else {})
+        yield group, Case(loss, EXTREME, np.array([0, 1, 2]), {"reduction": "none"} if "dice" not in loss else {},
+                          returns_state=returns_state)
 
 
 def element_weights_binary(rng, shape):

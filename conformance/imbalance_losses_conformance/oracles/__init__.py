@@ -8,10 +8,24 @@ and applies the reduction rules of SPEC §3 literally. One module per loss famil
 named as the core's.
 """
 
-from . import asymmetric, dice, ghm, logit_adjust, multilabel, poly, sigmoid, softmax, truncated
+from . import (
+    asymmetric,
+    dice,
+    distribution_balanced,
+    eqlv2,
+    ghm,
+    logit_adjust,
+    multilabel,
+    poly,
+    seesaw,
+    sigmoid,
+    softmax,
+    truncated,
+)
 from ._common import numerical_gradient
 
-FAMILIES = (sigmoid, softmax, truncated, ghm, dice, logit_adjust, multilabel, poly, asymmetric)
+FAMILIES = (sigmoid, softmax, truncated, ghm, dice, logit_adjust, multilabel, poly, asymmetric, seesaw, eqlv2,
+            distribution_balanced)
 
 # Oracles whose gradient is analytic because part of the loss is piecewise constant
 # (a finite difference would jump across a bin edge or the truncation threshold).
