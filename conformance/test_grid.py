@@ -1,9 +1,10 @@
-"""The CPU conformance grid under pytest: every loss x framework x dtype, eager;
-compiled (jax.jit, torch.compile, tf.function(jit_compile=True)) in float32.
+"""The CPU conformance grid under pytest: the report's default matrix, one test per loss
+and column: every case in float64 and float32 eager, and float32 compiled (jax.jit,
+torch.compile, tf.function(jit_compile=True)) on one representative case per loss.
 
-Compiling costs seconds per case, so by default the compiled columns compile one
-representative case per loss; ``IMBALANCE_LOSSES_FULL_TESTS=1`` compiles every
-case (as ``imbalance-losses conformance --full`` does, in every dtype).
+``IMBALANCE_LOSSES_FULL_TESTS=1`` adds the float16 and bfloat16 eager columns and
+compiles every case. By default low precision is tests/test_dtypes.py's: two cases
+per loss (a batch and the extreme logits) in float16 and bfloat16 on every framework.
 """
 
 import os
@@ -13,15 +14,17 @@ import pytest
 from imbalance_losses_conformance.frameworks import FRAMEWORKS, get_framework
 from imbalance_losses_conformance.runner import build_columns, run_conformance, select_cases
 
+FULL = os.environ.get("IMBALANCE_LOSSES_FULL_TESTS") == "1"
 LOSSES = list(dict.fromkeys(case.loss for _, case in select_cases()))
-COLUMNS = [c for c, _ in build_columns(frameworks=[n for n, f in FRAMEWORKS.items() if f.available()], devices=["cpu"])[0]
+COLUMNS = [c for c, _ in build_columns(frameworks=[n for n, f in FRAMEWORKS.items() if f.available()], devices=["cpu"],
+                                        full=FULL)[0]
            if c.mode == "eager" or c.dtype == "float32"]
 
 
 @pytest.mark.parametrize("column", COLUMNS, ids=[c.name for c in COLUMNS])
 @pytest.mark.parametrize("loss", LOSSES)
 def test_conformance_cell(loss, column):
-    full = column.mode == "eager" or os.environ.get("IMBALANCE_LOSSES_FULL_TESTS") == "1"
+    full = column.mode == "eager" or FULL
     report = run_conformance(losses=[loss], frameworks=[column.framework], devices=[column.device],
                              dtypes=[column.dtype], modes=[column.mode], full=full, progress=False)
     failures = [f"{row}: {report.cells[(row, col)].detail}" for row, col in report.failures()]

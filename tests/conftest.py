@@ -52,3 +52,14 @@ settings.register_profile("full", max_examples=100, deadline=None, derandomize=T
 settings.register_profile("dev", max_examples=500, deadline=None, suppress_health_check=_CHECKS)
 _DEFAULT_PROFILE = "full" if os.environ.get("IMBALANCE_LOSSES_FULL_TESTS") == "1" else "ci"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _DEFAULT_PROFILE))
+
+
+# Tests that each run a subprocess for tens of seconds (Keras per backend, k replicas, the
+# docs' examples) go first: scheduled late, one of them would keep a single xdist worker
+# busy after the other has run out of tests.
+_LONG_SUBPROCESS_TESTS = ("tests/test_keras.py", "tests/test_distributed.py", "tests/test_docs_examples.py",
+                          "tests/test_docs.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not item.nodeid.startswith(_LONG_SUBPROCESS_TESTS))

@@ -137,20 +137,26 @@ class JaxFramework(Framework):
         platform = "gpu" if device == "cuda" else "cpu"
         return jax.devices(platform)[0]
 
+    # Casts happen on the host (NumPy with JAX's float16/bfloat16 dtypes, rounding to
+    # nearest even as XLA does), and value and gradient come from one vjp: outside jit,
+    # every JAX operation of the harness itself would be compiled for its shapes, costing
+    # more than the loss under test. The loss is still called as a user calls it (its
+    # eager path compiles it; vjp differentiates that compiled call).
+
     def asarray(self, a, dtype=None, device="cpu"):
         jax = _import_frameworks()["jax"]
         a = np.asarray(a)
-        x = jax.device_put(a, self._device(device))
-        return x.astype(dtype) if dtype and a.dtype.kind == "f" else x
+        if dtype and a.dtype.kind == "f":
+            a = a.astype(jax.numpy.dtype(dtype))
+        return jax.device_put(a, self._device(device))
 
     def to_numpy(self, x):
-        return np.asarray(x.astype("float64"))
+        return np.asarray(x).astype(np.float64)
 
     def value_and_grad(self, fn, logits, *args, **kwargs):
         jax = _import_frameworks()["jax"]
-        out = fn(logits, *args, **kwargs)
-        cotangent = jax.numpy.asarray(_cotangent(out.shape), dtype=out.dtype)
-        grad = jax.grad(lambda x: (fn(x, *args, **kwargs) * cotangent).sum())(logits)
+        out, pullback = jax.vjp(lambda x: fn(x, *args, **kwargs), logits)
+        (grad,) = pullback(np.asarray(_cotangent(out.shape), dtype=out.dtype))
         return out, grad
 
     def compile(self, fn):
@@ -201,7 +207,6 @@ def _cotangent(shape):
     shape = tuple(shape)
     n = int(np.prod(shape)) if shape else 1
     return (1.0 + 0.5 * np.sin(np.arange(n, dtype=np.float64))).reshape(shape)
-
 
 
 FRAMEWORKS = {
