@@ -8,7 +8,7 @@ in Circle loss. Decode with ``logits > 0``; no sigmoid or softmax on the logits.
 from __future__ import annotations
 
 from .autodiff import closed_form
-from .common import LossCall, binary_targets, device_of, element_weights, reduce_loss, start_call
+from .common import binary_targets, element_weights, reduce_loss, start_call
 from .dispatch import loss_function
 from .validation import check_array_values, invalid_argument
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._common import element_weights_binary, sigmoid_cases
+from ._common import sigmoid_cases
 
 
 def _ghm_state(rng, shape):
