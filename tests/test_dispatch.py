@@ -103,3 +103,24 @@ def test_tensorflow_namespace_is_all_tf_ops():
     graph = losses.get_concrete_function(x, tf.constant([2, 0]), tf.constant([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])).graph
     assert not [op.type for op in graph.get_operations() if op.type in {"PyFunc", "EagerPyFunc", "NumpyFunction"}]
     assert all(np.isfinite(o.numpy()) for o in out)
+
+
+@pytest.mark.parametrize("framework_name, compiled_after", [("jax", (1, 1)), ("tensorflow", (0, 1)), ("torch", (0, 0))])
+def test_eager_calls_compile_jax_from_the_first_tensorflow_from_the_second(monkeypatch, framework_name, compiled_after):
+    """JAX compiles every operation run outside jit anyway, so a loss is one compiled program
+    from its first eager call; TensorFlow runs operations directly and traces a repeated call
+    only; torch runs as written (its compiler is the user's torch.compile)."""
+    import imbalance_losses.core.dispatch as dispatch
+
+    framework = get_framework(framework_name)
+    if not framework.available():
+        pytest.skip(f"{framework_name} is not installed")
+    fresh = dispatch.EagerCompilation()
+    monkeypatch.setattr(dispatch, "EAGER_COMPILATION", fresh)
+    x = framework.asarray(np.zeros((4, 3)), "float32")
+    labels = framework.asarray(np.array([0, 1, 2, 1]))
+    counts = []
+    for _ in range(2):
+        il.softmax_focal_loss(x, labels, gamma=2.0)
+        counts.append(len(fresh._compiled))
+    assert tuple(counts) == compiled_after
