@@ -13,6 +13,7 @@ state from its options; a size the function does not take (Seesaw's and EQLv2's
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,9 +87,10 @@ class LossClass:
         """Whether the function takes a ``state`` and returns ``(loss, new_state)``."""
         return bool(self.state_shape)
 
-    @property
+    @functools.cached_property
     def class_options(self) -> tuple[str, ...]:
-        """Options of the class alone: state sizes that the function does not take."""
+        """Options of the class alone: state sizes that the function does not take (computed
+        once per row: every forward call of a class reads it)."""
         taken = inspect.signature(self.function).parameters
         return tuple(d for d in self.state_shape if isinstance(d, str) and d not in taken)
 

@@ -156,15 +156,13 @@ class JaxFramework(Framework):
 
     def value_and_grad(self, fn, logits, *args, **kwargs):
         jax = _import_frameworks()["jax"]
-        out_shape = jax.eval_shape(lambda x: fn(x, *args, **kwargs), logits)
-        cotangent = np.asarray(_cotangent(out_shape.shape), dtype=out_shape.dtype)
-
         @jax.jit
-        def value_and_grad(x, cotangent, *args):
+        def value_and_grad(x, *args):
             out, pullback = jax.vjp(lambda v: fn(v, *args, **kwargs), x)
-            return out, pullback(cotangent)[0]
+            # The output's shape is static under the trace: the cotangent is a constant of it.
+            return out, pullback(jax.numpy.asarray(_cotangent(out.shape), dtype=out.dtype))[0]
 
-        return value_and_grad(logits, cotangent, *args)
+        return value_and_grad(logits, *args)
 
     def compile(self, fn):
         jax = _import_frameworks()["jax"]

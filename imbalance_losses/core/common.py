@@ -303,6 +303,14 @@ def class_axis_last(call: LossCall, x, axis: int, name: str = "logits"):
     return x if axis == ndim - 1 else call.xp.moveaxis(x, axis, -1)
 
 
+def last_axis_classes(x, name: str = "logits") -> int:
+    """The number of classes of an elementwise loss with per-class statistics (EQLv2's
+    sums, DB's counts): the size of the last axis, which must exist and be known."""
+    if x.ndim == 0 or x.shape[-1] is None:
+        raise invalid_argument(name, "an array with a class axis (last) of known size", f"shape {tuple(x.shape)}")
+    return x.shape[-1]
+
+
 def binary_targets(call: LossCall, targets, shape, *, name="targets"):
     """0/1 or soft targets (float, int or bool) in compute dtype, checked against ``shape``."""
     xp = call.xp

@@ -10,10 +10,10 @@ the logits: the loss is the closed-form sigmoid focal term of transformed logits
 
 from __future__ import annotations
 
-from .common import element_weights, reduce_loss
+from .common import element_weights, last_axis_classes, reduce_loss
 from .dispatch import loss_function
 from .sigmoid import sigmoid, sigmoid_focal, start_sigmoid_call
-from .validation import check_array_values, check_number, check_shape, invalid_argument
+from .validation import check_array_values, check_number, check_shape
 
 __all__ = ["distribution_balanced_loss"]
 
@@ -115,9 +115,7 @@ def distribution_balanced_loss(logits, targets, counts, *, num_samples, map_alph
     balance = check_number("balance", balance, low=0)
     call, x, y = start_sigmoid_call(logits, targets, weights=weights, counts=counts)
     xp = call.xp
-    if x.ndim == 0 or x.shape[-1] is None:
-        raise invalid_argument("logits", "an array with a class axis (last) of known size", f"shape {tuple(x.shape)}")
-    rates = _positive_rates(call, counts, num_samples, x.shape[-1])
+    rates = _positive_rates(call, counts, num_samples, last_axis_classes(x))
     # log(N / n - 1) = log(1 - n/N) - log(n/N): no large intermediate.
     bias = -init_bias / neg_scale * (xp.log1p(-rates) - xp.log(rates))
     scaled = (x + bias) * (y + neg_scale * (1 - y))

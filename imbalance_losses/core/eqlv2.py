@@ -10,10 +10,10 @@ nothing else.
 
 from __future__ import annotations
 
-from .common import element_weights, reduce_loss, returned_state, state_array, sum_over_replicas
+from .common import element_weights, last_axis_classes, reduce_loss, returned_state, state_array, sum_over_replicas
 from .dispatch import loss_function
 from .sigmoid import binary_cross_entropy, blend, sigmoid, start_sigmoid_call
-from .validation import check_number, invalid_argument
+from .validation import check_number
 
 __all__ = ["eqlv2_loss"]
 
@@ -96,9 +96,7 @@ def eqlv2_loss(logits, targets, *, gamma=12.0, mu=0.8, alpha=4.0, state=None, we
     alpha = check_number("alpha", alpha, low=0)
     call, x, y = start_sigmoid_call(logits, targets, weights=weights, state=state)
     xp = call.xp
-    if x.ndim == 0 or x.shape[-1] is None:
-        raise invalid_argument("logits", "an array with a class axis (last) of known size", f"shape {tuple(x.shape)}")
-    num_classes = x.shape[-1]
+    num_classes = last_axis_classes(x)
     w = element_weights(call, weights, x.shape)
     state_dtype = call.dtype
     class_weight = sums = None

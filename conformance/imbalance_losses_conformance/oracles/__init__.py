@@ -8,24 +8,13 @@ and applies the reduction rules of SPEC §3 literally. One module per loss famil
 named as the core's.
 """
 
-from . import (
-    asymmetric,
-    dice,
-    distribution_balanced,
-    eqlv2,
-    ghm,
-    logit_adjust,
-    multilabel,
-    poly,
-    seesaw,
-    sigmoid,
-    softmax,
-    truncated,
-)
+import importlib
+
+from .. import FAMILY_NAMES
 from ._common import numerical_gradient
 
-FAMILIES = (sigmoid, softmax, truncated, ghm, dice, logit_adjust, multilabel, poly, asymmetric, seesaw, eqlv2,
-            distribution_balanced)
+# One module per family, in report order (the list is the package's, shared with the cases).
+FAMILIES = tuple(importlib.import_module(f"{__name__}.{name}") for name in FAMILY_NAMES)
 
 # Oracles whose gradient is analytic because part of the loss is piecewise constant
 # (a finite difference would jump across a bin edge or the truncation threshold).
