@@ -157,3 +157,66 @@ def asymmetric_focusing():
     right.set(xlabel="$p$ (negative example)", ylabel="$\\partial\\ell/\\partial x$", title="gradient", yscale="log",
               ylim=(1e-6, 2))
     left.legend()
+
+
+def focal_tversky():
+    """Loss and gradient of one set against its Tversky index: the focal exponent 1/γ."""
+    fig, left, right = _panels()
+    index = np.linspace(0.01, 0.99, 400)
+    for gamma in (1.0, 4 / 3, 2.0, 3.0):
+        label = "Tversky (γ=1)" if gamma == 1 else f"focal γ={gamma:.3g}"
+        left.plot(index, (1 - index) ** (1 / gamma), label=label)
+        right.plot(index, (1 - index) ** (1 / gamma - 1) / gamma, label=label)
+    left.set(xlabel="Tversky index TI", ylabel="$(1-TI)^{1/\\gamma}$", title="set loss")
+    right.set(xlabel="Tversky index TI", ylabel="$-\\partial\\ell/\\partial TI$", title="gradient weight", ylim=(0, 5))
+    left.legend()
+
+
+def tversky_tradeoff():
+    """One lesion of 10 pixels: missing k of them vs k false alarms, by alpha/beta."""
+    fig, left, right = _panels()
+    targets = np.r_[np.ones(10), np.zeros(90)]
+    ks = np.arange(0, 11)
+    for alpha, beta in ((0.5, 0.5), (0.3, 0.7), (0.1, 0.9)):
+        misses, alarms = [], []
+        for k in ks:
+            missed = np.where(np.arange(100) < k, -1e3, np.where(targets == 1, 1e3, -1e3))
+            alarmed = np.where((np.arange(100) >= 10) & (np.arange(100) < 10 + k), 1e3, np.where(targets == 1, 1e3, -1e3))
+            misses.append(il.tversky_loss(missed, targets, alpha=alpha, beta=beta, smooth=0.0))
+            alarms.append(il.tversky_loss(alarmed, targets, alpha=alpha, beta=beta, smooth=0.0))
+        left.plot(ks, misses, marker="o", label=f"α={alpha:g}, β={beta:g}")
+        right.plot(ks, alarms, marker="o", label=f"α={alpha:g}, β={beta:g}")
+    left.set(xlabel="lesion pixels missed (of 10)", ylabel="Tversky loss", title="false negatives", ylim=(0, 1))
+    right.set(xlabel="false-alarm pixels", ylabel="Tversky loss", title="false positives", ylim=(0, 1))
+    left.legend()
+
+
+def lovasz_vs_jaccard():
+    """The Lovász hinge interpolates the Jaccard loss: equal at ±1 margins, linear between."""
+    fig, left, right = _panels()
+    targets = np.r_[np.ones(5), np.zeros(15)]
+    scale = np.linspace(-2.0, 2.0, 401)
+    base = np.where(targets == 1, 1.0, -1.0)
+    wrong = np.zeros(20, bool)
+    wrong[[0, 1, 5, 6, 7]] = True
+    values = [il.lovasz_hinge_loss(np.where(wrong, s * base, base), targets, per_image=False) for s in scale]
+    left.plot(scale, values, label="Lovász hinge")
+    # At margin -1: 3 of the 5 positives found, 3 false positives: IoU = 3 / (5 + 3).
+    left.plot([-1.0], [2 * (1 - 3 / 8)], "o", label="2 (1 − IoU) of the hard prediction")
+    left.set(xlabel="margin of 5 pixels (−1: wrong)", ylabel="loss", title="pooled Lovász hinge")
+    left.legend()
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 400)
+    for temperature in (0.5, 1.0, 2.0):
+        scores = []
+        for noise in np.linspace(0, 3, 13):
+            logits = np.eye(3)[labels] * 3 / temperature + rng.normal(scale=noise, size=(400, 3))
+            predicted = logits.argmax(1)
+            iou = np.mean([np.sum((labels == c) & (predicted == c)) / np.sum((labels == c) | (predicted == c))
+                           for c in range(3)])
+            scores.append((1 - iou, il.lovasz_softmax_loss(logits, labels)))
+        scores = np.array(scores)
+        right.plot(scores[:, 0], scores[:, 1], marker=".", label=f"temperature {temperature:g}")
+    right.plot([0, 1], [0, 1], "k:", label="equality")
+    right.set(xlabel="1 − mIoU of the argmax", ylabel="Lovász-softmax", title="surrogate vs metric")
+    right.legend()

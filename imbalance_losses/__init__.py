@@ -7,7 +7,13 @@ dtype. Importing this package imports no framework.
 
 from .core.asymmetric import asymmetric_loss, softmax_asymmetric_loss
 from .core.class_weights import class_prior, class_weights, deferred_reweighting, sampling_weights
-from .core.dice import dice_loss, softmax_dice_loss
+from .core.compound import (
+    dice_cross_entropy_loss,
+    dice_focal_loss,
+    softmax_dice_cross_entropy_loss,
+    softmax_dice_focal_loss,
+)
+from .core.dice import dice_loss, generalized_dice_loss, softmax_dice_loss
 from .core.distribution_balanced import distribution_balanced_loss
 from .core.eqlv2 import eqlv2_loss
 from .core.ghm import ghm_c_loss, ghm_r_loss
@@ -18,12 +24,22 @@ from .core.logit_adjust import (
     logit_adjusted_cross_entropy,
     vector_scaling_loss,
 )
-from .core.multilabel import multilabel_categorical_crossentropy, sparse_multilabel_categorical_crossentropy
+from .core.lovasz import lovasz_hinge_loss, lovasz_softmax_loss
+from .core.multilabel import (
+    multilabel_categorical_crossentropy,
+    sparse_multilabel_categorical_crossentropy,
+)
 from .core.poly import poly1_cross_entropy, poly1_focal_loss, poly1_sigmoid_cross_entropy
 from .core.seesaw import seesaw_loss
 from .core.sigmoid import sigmoid_cross_entropy, sigmoid_focal_loss
 from .core.softmax import softmax_cross_entropy, softmax_focal_loss
 from .core.truncated import hard_truncated_loss, soft_truncated_loss, soft_truncated_softmax_loss
+from .core.tversky import (
+    focal_tversky_loss,
+    softmax_focal_tversky_loss,
+    softmax_tversky_loss,
+    tversky_loss,
+)
 from .core.validation import check_values, value_checks_enabled
 
 __version__ = "0.1.0"
@@ -37,14 +53,20 @@ __all__ = [
     "class_prior",
     "class_weights",
     "deferred_reweighting",
+    "dice_cross_entropy_loss",
+    "dice_focal_loss",
     "dice_loss",
     "distribution_balanced_loss",
     "eqlv2_loss",
+    "focal_tversky_loss",
+    "generalized_dice_loss",
     "ghm_c_loss",
     "ghm_r_loss",
     "hard_truncated_loss",
     "ldam_loss",
     "logit_adjusted_cross_entropy",
+    "lovasz_hinge_loss",
+    "lovasz_softmax_loss",
     "multilabel_categorical_crossentropy",
     "poly1_cross_entropy",
     "poly1_focal_loss",
@@ -57,9 +79,14 @@ __all__ = [
     "soft_truncated_softmax_loss",
     "softmax_asymmetric_loss",
     "softmax_cross_entropy",
+    "softmax_dice_cross_entropy_loss",
+    "softmax_dice_focal_loss",
     "softmax_dice_loss",
     "softmax_focal_loss",
+    "softmax_focal_tversky_loss",
+    "softmax_tversky_loss",
     "sparse_multilabel_categorical_crossentropy",
+    "tversky_loss",
     "value_checks_enabled",
     "vector_scaling_loss",
 ]

@@ -62,6 +62,17 @@ OPTIONS = {
     "SeesawLoss": {"num_classes": C, "p": np.float32(0.8)},
     "EQLv2Loss": {"num_classes": C, "mu": 0.5},
     "DistributionBalancedLoss": {"counts": TARGETS[ELEMENTWISE].sum(axis=0), "num_samples": N},
+    "TverskyLoss": {"alpha": 0.3, "beta": 0.7, "class_axis": -1},
+    "SoftmaxTverskyLoss": {"beta": np.float32(0.7)},
+    "FocalTverskyLoss": {"gamma": 2.0},
+    "SoftmaxFocalTverskyLoss": {"alpha": 0.4, "ignore_empty": True},
+    "GeneralizedDiceLoss": {"weight_type": "simple"},
+    "LovaszSoftmaxLoss": {"classes": "all"},
+    "LovaszHingeLoss": {"per_image": False},
+    "DiceCrossEntropyLoss": {"dice_weight": 0.5},
+    "DiceFocalLoss": {"gamma": 1.0},
+    "SoftmaxDiceCrossEntropyLoss": {"class_weights": np.array([1.0, 2.0, 0.5])},
+    "SoftmaxDiceFocalLoss": {"focal_weight": 2.0},
 }
 assert sorted(OPTIONS) == sorted(row.name for row in LOSSES), "every class needs options here"
 ROWS = {row.name: row for row in LOSSES}

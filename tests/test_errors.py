@@ -61,6 +61,18 @@ STATIC_CHECKS = [
     ("pooled_dice_reduction", lambda: il.dice_loss(X, Y, reduction="avg"), ValueError, "reduction", "reduction='avg'"),
     ("bias_correction", lambda: il.ghm_c_loss(X, Y, momentum=0.5, bias_correction="no"), ValueError, "bias_correction", "bias_correction='no'"),
     ("ignore_empty_per_sample", lambda: il.dice_loss(X, Y, per_sample=True, ignore_empty=True), ValueError, "ignore_empty", "ignore_empty=True"),
+    ("per_image_per_sample", lambda: il.tversky_loss(X, Y, per_sample=True, per_image=True), ValueError, "per_image", "per_image=True"),
+    ("class_axis_per_sample", lambda: il.dice_loss(X, Y, per_sample=True, class_axis=1), ValueError, "class_axis", "class_axis=1"),
+    ("class_axis_range", lambda: il.focal_tversky_loss(X, Y, class_axis=2), ValueError, "class_axis", "class_axis=2"),
+    ("class_axis_is_sample_axis", lambda: il.dice_loss(X, Y, per_image=True, class_axis=0), ValueError, "class_axis", "class_axis=0"),
+    ("per_image_flag", lambda: il.softmax_tversky_loss(X, L, per_image=1), ValueError, "per_image", "per_image=1"),
+    ("tversky_beta", lambda: il.tversky_loss(X, Y, beta=-0.5), ValueError, "beta", "beta=-0.5"),
+    ("focal_tversky_gamma", lambda: il.softmax_focal_tversky_loss(X, L, gamma=0.0), ValueError, "gamma", "gamma=0.0"),
+    ("weight_type", lambda: il.generalized_dice_loss(X, L, weight_type="log"), ValueError, "weight_type", "weight_type='log'"),
+    ("lovasz_classes", lambda: il.lovasz_softmax_loss(X, L, classes="some"), ValueError, "classes", "classes='some'"),
+    ("lovasz_pooled_replicas", lambda: il.lovasz_hinge_loss(X, Y, per_image=False, replica_sum=sum), ValueError, "replica_sum", "replica_sum=<built-in function sum>"),
+    ("compound_reduction_none", lambda: il.softmax_dice_cross_entropy_loss(X, L, reduction="none"), ValueError, "reduction", "reduction='none'"),
+    ("compound_weight", lambda: il.dice_focal_loss(X, Y, dice_weight=-1.0), ValueError, "dice_weight", "dice_weight=-1.0"),
     ("mixed_frameworks_numpy_logits", lambda: il.softmax_cross_entropy(X, __import__("torch").tensor(L)), TypeError, "labels", "labels=torch"),
 ]
 

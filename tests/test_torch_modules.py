@@ -22,6 +22,11 @@ BINARY = [
     (iln.Poly1FocalLoss, {"epsilon": 2.0, "gamma": 1.0}),
     (iln.AsymmetricLoss, {"gamma_pos": 1.0, "clip": 0.1}),
     (iln.DistributionBalancedLoss, {"counts": [10.0, 200.0, 0.0], "num_samples": 300}),
+    (iln.TverskyLoss, {"alpha": 0.3, "beta": 0.7, "class_axis": 1}),
+    (iln.FocalTverskyLoss, {"per_image": True}),
+    (iln.LovaszHingeLoss, {}),
+    (iln.DiceCrossEntropyLoss, {"class_axis": 1, "pos_weight": 2.0}),
+    (iln.DiceFocalLoss, {"per_image": True, "class_axis": 1}),
 ]
 CLASSES = [
     (iln.SoftmaxCrossEntropyLoss, {"class_weights": [1.0, 2.0, 0.5], "label_smoothing": 0.1}),
@@ -34,6 +39,12 @@ CLASSES = [
     (iln.LDAMLoss, {"counts": [100.0, 10.0, 0.0], "scale": 10.0}),
     (iln.Poly1CrossEntropyLoss, {"epsilon": 2.0, "label_smoothing": 0.1}),
     (iln.SoftmaxAsymmetricLoss, {"gamma_pos": 1.0}),
+    (iln.SoftmaxTverskyLoss, {"per_image": True, "beta": 0.7}),
+    (iln.SoftmaxFocalTverskyLoss, {"gamma": 2.0}),
+    (iln.GeneralizedDiceLoss, {"per_image": True}),
+    (iln.LovaszSoftmaxLoss, {"per_image": True}),
+    (iln.SoftmaxDiceCrossEntropyLoss, {"per_image": True, "label_smoothing": 0.1}),
+    (iln.SoftmaxDiceFocalLoss, {"alpha": [0.2, 0.3, 0.5]}),
 ]
 # Stateful modules, with options under which their state carries over from batch to batch.
 STATEFUL = [

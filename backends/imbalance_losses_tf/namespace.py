@@ -181,6 +181,12 @@ def argmax(x, /, *, axis=None, keepdims=False):
     return tf.expand_dims(out, axis) if keepdims and axis is not None else out
 
 
+def argsort(x, /, *, axis=-1, descending=False, stable=True):
+    # tf.argsort is stable either way; int64 like the standard's default indexing dtype.
+    return tf.cast(tf.argsort(x, axis=axis, direction="DESCENDING" if descending else "ASCENDING", stable=True),
+                   tf.int64)
+
+
 def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
     out = tf.cumsum(x, axis=0 if axis is None else axis)
     if include_initial:

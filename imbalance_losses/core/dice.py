@@ -10,46 +10,46 @@ from __future__ import annotations
 import math
 
 from .autodiff import closed_form
-from .common import combine_weights, element_weights, reduce_loss, safe_divide, sum_over_replicas
+from .common import combine_weights, element_weights, reduce_loss, safe_divide
 from .dispatch import loss_function
+from .overlap import (
+    check_flags,
+    check_set_options,
+    overlap_ratio,
+    sigmoid_overlap_loss,
+    softmax_overlap_loss,
+    softmax_sets,
+)
 from .sigmoid import logistic, start_sigmoid_call
 from .softmax import first_maximum, start_softmax_call
-from .validation import check_number, check_reduction, invalid_argument
+from .validation import check_choice, check_number
 
-__all__ = ["dice_loss", "softmax_dice_loss"]
+__all__ = ["dice_loss", "generalized_dice_loss", "softmax_dice_loss"]
 
 
-def _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty, reduction):
+def _check_options(alpha, smooth, square_denominator, per_sample, per_image, ignore_empty, class_axis, reduction):
     alpha = check_number("alpha", alpha, low=0)
-    smooth = check_number("smooth", smooth, low=0)
-    for name, value in (("square_denominator", square_denominator), ("per_sample", per_sample), ("ignore_empty", ignore_empty)):
-        if not isinstance(value, bool):
-            raise invalid_argument(name, "True or False", value)
-    check_reduction(reduction)
-    if ignore_empty and per_sample:
-        # A single element has no "empty set" to drop: the combination means nothing.
-        raise invalid_argument("ignore_empty", "False with per_sample=True (it applies to pooled sets)", ignore_empty)
+    check_flags(square_denominator=square_denominator)
+    smooth = check_set_options(smooth=smooth, per_sample=per_sample, per_image=per_image, ignore_empty=ignore_empty,
+                               class_axis=class_axis, reduction=reduction)
     return alpha, smooth
 
 
-def dice_coefficient_loss(xp, q, y, smooth, square_denominator, axis=None, replica_sum=None, w=None):
-    """``1 - (2 sum w q y + s) / (sum w q + sum w y + s)`` over ``axis`` (elementwise for ``axis=()``).
+def dice_ratio(xp, total, q, t, smooth, square_denominator):
+    """``1 - (2 total(q t) + s) / (total(q) + total(t) + s)`` (squares in the denominator
+    with ``square_denominator``), ``total`` summing each set (the identity for the
+    per-element form).
 
-    The weights ``w`` enter every sum linearly, so 0/1 weights mask and any
-    non-negative weights keep the loss in [0, 1], invariant to their scale. A
-    zero denominator (``smooth=0`` and nothing predicted or present) means
-    perfect agreement: loss 0, not NaN. Pooled sums are taken over all replicas
-    with ``replica_sum`` (differentiably: they carry the gradient).
+    Written as ``total(q + t - 2 q t) / (total(q) + total(t) + s)`` (``total((q - t)^2)``
+    over the squares): the disagreement summed element by element, so that the small
+    loss of a nearly-right set is not the difference of two nearly equal ratios.
     """
-    def total(v):
-        weighted = v if w is None else v * w
-        return weighted if axis == () else sum_over_replicas(replica_sum, xp.sum(weighted, axis=axis))
-
-    numerator = 2 * total(q * y) + smooth
-    denominator = (total(q * q) + total(y * y) if square_denominator else total(q) + total(y)) + smooth
-    # A zero denominator (smooth=0, nothing predicted or present) is perfect agreement; a NaN
-    # one (a NaN logit) stays NaN.
-    return 1 - xp.where(denominator == 0, xp.ones_like(denominator), safe_divide(xp, numerator, denominator))
+    if square_denominator:
+        disagreement, denominator = total((q - t) * (q - t)), total(q * q) + total(t * t)
+    else:
+        disagreement, denominator = total(q + t - 2 * q * t), total(q) + total(t)
+    # A zero denominator (smooth=0, nothing predicted or present) is perfect agreement: 0.
+    return safe_divide(xp, disagreement, denominator + smooth)
 
 
 @closed_form("self_adjusted_sigmoid")
@@ -105,6 +105,8 @@ def dice_loss(
     smooth=1.0,
     square_denominator=False,
     per_sample=False,
+    per_image=False,
+    class_axis=None,
     ignore_empty=False,
     weights=None,
     reduction="mean",
@@ -117,17 +119,19 @@ def dice_loss(
         q = (1 - p)^\alpha p,\quad p = \sigma(x),\qquad
         \mathcal{L} = 1 - \frac{2\sum_i w_i q_i y_i + s}{\sum_i w_i q_i + \sum_i w_i y_i + s}
 
-    where the ``weights`` :math:`w` enter every sum linearly (0/1 weights mask; any
-    non-negative weights keep the loss in [0, 1] and invariant to their scale),
-    and squares :math:`\sum w q^2, \sum w y^2` in the denominator with
-    ``square_denominator``. By default every element is one binary decision and
-    all elements are pooled into one set-level Dice (a scalar for every
-    ``reduction``). ``per_sample=True`` gives the per-element form
-    :math:`1 - \frac{2qy + s}{q + y + s}`, then ``weights`` and ``reduction`` as usual.
+    where the sums run over one set of elements, the ``weights`` :math:`w` enter
+    every sum linearly (0/1 weights mask; any non-negative weights keep the loss in
+    [0, 1] and invariant to their scale), and squares :math:`\sum w q^2, \sum w y^2`
+    in the denominator with ``square_denominator``. By default every element is one
+    binary decision and all elements form one set (a scalar for every
+    ``reduction``). ``class_axis`` makes each channel along it its own set
+    (multi-label segmentation: one Dice per class, averaged over classes, as MONAI's
+    multi-channel sigmoid Dice); ``per_image`` makes each sample its own set;
+    ``per_sample`` each element (:math:`1 - \frac{2qy + s}{q + y + s}`).
 
     Parameters
     ----------
-    logits : array of any shape
+    logits : array of any shape, e.g. ``(N, C, H, W)``
     targets : array of the shape of ``logits``, values in [0, 1]
     alpha : float >= 0, default=0.0
         The self-adjusting exponent; the authors tune it in {0.1, 0.01, 0.001}.
@@ -135,34 +139,47 @@ def dice_loss(
         :math:`s`, added to numerator and denominator.
     square_denominator : bool, default=False
     per_sample : bool, default=False
+        Every element its own set (the per-element NLP form); then ``weights`` and
+        ``reduction`` act over elements as in the cross-entropy losses.
+    per_image : bool, default=False
+        One set per sample (and class): sums over the spatial axes of each sample,
+        then ``reduction`` over samples and classes (MONAI's ``batch=False``, kornia's
+        ``average="macro"``). Default: every sample of the batch in one set per class.
     ignore_empty : bool, default=False
-        Pooled form: a set without any positive target gives loss 0.
+        Sets without a positive target are left out of the average over sets (0 with
+        ``"none"``).
+    class_axis : int, default=None
+        The axis of the classes (channels), each its own set; None pools all elements.
     weights : array broadcastable to ``logits``, default=None
     reduction : {"mean", "sum", "none"}, default="mean"
-        Only for ``per_sample=True``.
+        Over the sets (images and/or classes) or, with ``per_sample``, the elements.
     replica_sum : callable, default=None
         A function summing an array over data-parallel replicas, e.g.
-        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
-        denominator, the pooled sums) then cover the global batch and every replica returns
-        the global loss. See the distributed-training guide.
+        ``imbalance_losses.torch.replica_sum()``; the pooled sums (and the mean over
+        images or elements) then cover the global batch and every replica returns the
+        global loss. See the distributed-training guide.
+
+    Returns
+    -------
+    A scalar, or with ``reduction="none"`` the loss of each set: shape ``()``
+    pooled, ``(N,)`` per image, ``(C,)`` per class, ``(N, C)`` per image and class,
+    the shape of ``logits`` per element.
 
     References
     ----------
     Li et al., `Dice Loss for Data-imbalanced NLP Tasks <https://arxiv.org/abs/1911.02855>`_, ACL 2020.
     """
-    alpha, smooth = _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty, reduction)
+    alpha, smooth = _check_options(alpha, smooth, square_denominator, per_sample, per_image, ignore_empty,
+                                   class_axis, reduction)
     call, x, y = start_sigmoid_call(logits, targets, weights=weights)
-    xp = call.xp
-    q = self_adjusted_sigmoid(call, x, alpha=alpha)
-    w = element_weights(call, weights, x.shape)
-    if per_sample:
-        loss = dice_coefficient_loss(xp, q, y, smooth, square_denominator, axis=())
-        return reduce_loss(call, loss, w, reduction, replica_sum=replica_sum)
-    loss = dice_coefficient_loss(xp, q, y, smooth, square_denominator, replica_sum=replica_sum, w=w)
-    if ignore_empty:
-        positives = xp.sum(y if w is None else y * w)
-        loss = xp.where(sum_over_replicas(replica_sum, positives) > 0, loss, xp.zeros_like(loss))
-    return call.finish(loss)
+
+    def loss_of_sets(total, x, y):
+        q = self_adjusted_sigmoid(call, x, alpha=alpha)
+        return dice_ratio(call.xp, total, q, y, smooth, square_denominator)
+
+    return sigmoid_overlap_loss(call, x, y, weights, loss_of_sets, per_sample=per_sample, per_image=per_image,
+                            class_axis=class_axis, ignore_empty=ignore_empty, reduction=reduction,
+                            replica_sum=replica_sum)
 
 
 @loss_function
@@ -174,6 +191,7 @@ def softmax_dice_loss(
     smooth=1.0,
     square_denominator=False,
     per_sample=False,
+    per_image=False,
     ignore_empty=False,
     ignore_index=None,
     axis=-1,
@@ -189,53 +207,137 @@ def softmax_dice_loss(
         \mathcal{L}_c = 1 - \frac{2\sum_i w_i q_{ic} t_{ic} + s}{\sum_i w_i q_{ic} + \sum_i w_i t_{ic} + s}
 
     with one-hot (or given dense) targets :math:`t` and element weights :math:`w`
-    (ignored elements have :math:`w = 0`). By default each
-    class is one Dice pooled over all elements and ``reduction`` acts over the
-    classes (``"none"`` returns shape ``(C,)``); ``ignore_empty`` drops classes
-    without positive targets from that average (shown as 0 with ``"none"``).
-    ``per_sample=True`` gives each element the per-class Dice
-    :math:`1 - \frac{2qt + s}{q + t + s}` averaged over classes, then ``weights``
-    and ``reduction`` over elements. :math:`\log(1 - p)` is computed accurately
-    (as in :func:`softmax_focal_loss`).
+    (ignored elements have :math:`w = 0`), the sums running over one set of
+    elements. By default each class is one Dice pooled over the batch and
+    ``reduction`` acts over the classes (``"none"`` returns shape ``(C,)``);
+    ``per_image`` gives one Dice per sample and class (``(N, C)``), the form
+    segmentation libraries default to; ``ignore_empty`` drops sets without positive
+    targets from the average (shown as 0 with ``"none"``). ``per_sample=True`` gives
+    each element the per-class Dice :math:`1 - \frac{2qt + s}{q + t + s}` averaged
+    over classes, then ``weights`` and ``reduction`` over elements.
+    :math:`\log(1 - p)` is computed accurately (as in :func:`softmax_focal_loss`).
 
     Parameters
     ----------
-    logits : array, shape ``(..., C, ...)``
+    logits : array, shape ``(..., C, ...)``, e.g. ``(N, C, H, W)`` with ``axis=1``
     labels : integer class indices or floating one-hot/soft targets
-    alpha, smooth, square_denominator, per_sample, ignore_empty
+    alpha, smooth, square_denominator
+        As in :func:`dice_loss`.
+    per_sample, per_image, ignore_empty
         As in :func:`dice_loss`.
     ignore_index : int, default=None
     axis : int, default=-1
+        The class axis of ``logits``.
     weights : array broadcastable to the elements (``logits`` without ``axis``), default=None
     reduction : {"mean", "sum", "none"}, default="mean"
     replica_sum : callable, default=None
-        A function summing an array over data-parallel replicas, e.g.
-        ``imbalance_losses_torch.replica_sum()``; batch statistics (the mean's
-        denominator, the pooled sums) then cover the global batch and every replica returns
-        the global loss. See the distributed-training guide.
+        As in :func:`dice_loss`.
 
     References
     ----------
     Li et al., `Dice Loss for Data-imbalanced NLP Tasks <https://arxiv.org/abs/1911.02855>`_, ACL 2020.
     """
-    alpha, smooth = _check_options(alpha, smooth, square_denominator, per_sample, ignore_empty, reduction)
+    alpha, smooth = _check_options(alpha, smooth, square_denominator, per_sample, per_image, ignore_empty, None,
+                                   reduction)
     call, x, targets = start_softmax_call(
         logits, labels, axis=axis, label_smoothing=0.0, ignore_index=ignore_index, weights=weights
     )
-    xp = call.xp
     q = self_adjusted_softmax(call, x, alpha)
-    t = targets.one_hot()
+    return softmax_overlap_loss(
+        call, q, targets, weights, lambda total, q, t: dice_ratio(call.xp, total, q, t, smooth, square_denominator),
+        per_sample=per_sample, per_image=per_image, ignore_empty=ignore_empty, reduction=reduction,
+        replica_sum=replica_sum,
+    )
+
+
+GENERALIZED_DICE_WEIGHTS = ("square", "simple", "uniform")
+
+
+def sudre_weights(xp, volumes, weight_type):
+    """Class weights from each set's target volumes (classes last): ``1/V^2``, ``1/V`` or 1.
+
+    An absent class (volume 0) would get an infinite weight; it gets the largest
+    weight of the classes present in its set instead (MONAI's rule), so that
+    predicting it is still penalised, and a set without any present class gets
+    weights 0 (its loss is then 0: nothing to compare).
+    """
+    if weight_type == "uniform":
+        return xp.ones_like(volumes)
+    present = volumes > 0
+    inverse = 1 / xp.where(present, volumes, 1.0)
+    weights = xp.where(present, inverse * inverse if weight_type == "square" else inverse, 0.0)
+    return xp.where(present, weights, xp.max(weights, axis=-1, keepdims=True))
+
+
+@loss_function
+def generalized_dice_loss(
+    logits,
+    labels,
+    *,
+    weight_type="square",
+    smooth=1e-5,
+    per_image=False,
+    ignore_index=None,
+    axis=-1,
+    weights=None,
+    reduction="mean",
+    replica_sum=None,
+):
+    r"""Generalized Dice loss (Sudre et al.) on softmax probabilities.
+
+    .. math::
+
+        \mathcal{L} = 1 - \frac{2 \sum_c v_c \sum_i w_i p_{ic} t_{ic} + s}
+                               {\sum_c v_c \sum_i w_i (p_{ic} + t_{ic}) + s},\qquad
+        v_c = \frac{1}{\left(\sum_i w_i t_{ic}\right)^2}
+
+    one ratio of class-weighted sums per set (the batch, or each image with
+    ``per_image``), with :math:`v_c = 1/V_c^2` (``"square"``), :math:`1/V_c`
+    (``"simple"``) or 1 (``"uniform"``) for the target volume :math:`V_c` of the
+    class in the set, so that a small structure counts as much as a large one.
+    Absent classes (:math:`V_c = 0`) get the largest weight of the classes present
+    in the set, not infinity (MONAI's rule): predicting an absent class is
+    penalised and no value or gradient is infinite or NaN. This is Sudre's ratio of
+    weighted sums, not optax's weighted mean of per-class Dice losses. The weights
+    depend on the targets only.
+
+    Parameters
+    ----------
+    logits : array, shape ``(..., C, ...)``, e.g. ``(N, C, H, W)`` with ``axis=1``
+    labels : integer class indices or floating one-hot/soft targets
+    weight_type : {"square", "simple", "uniform"}, default="square"
+    smooth : float >= 0, default=1e-5
+        :math:`s`. Small (MONAI's value): with ``"square"`` weights the weighted
+        sums are of order 1/volume, which a smooth of 1 would swamp.
+    per_image : bool, default=False
+        One loss per sample, then ``reduction`` over samples (MONAI's ``batch=False``);
+        default one loss for the batch (a scalar for every ``reduction``).
+    ignore_index, axis, weights, replica_sum
+        As in :func:`softmax_dice_loss`.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        Over the images with ``per_image`` (``"none"``: shape ``(N,)``).
+
+    References
+    ----------
+    Sudre et al., `Generalised Dice overlap as a deep learning loss function for
+    highly unbalanced segmentations <https://arxiv.org/abs/1707.03237>`_, DLMIA 2017.
+    """
+    check_choice("weight_type", weight_type, GENERALIZED_DICE_WEIGHTS)
+    smooth = check_set_options(smooth=smooth, per_image=per_image, reduction=reduction)
+    call, x, targets = start_softmax_call(logits, labels, axis=axis, label_smoothing=0.0, ignore_index=ignore_index,
+                                          weights=weights)
+    xp = call.xp
+    p = self_adjusted_softmax(call, x, 0.0)
+    t = targets.one_hot(poisoned=False)  # out-of-range labels poison the loss below
     w = combine_weights(element_weights(call, weights, targets.element_shape), targets.valid_weight())
-    if per_sample:
-        per_class = dice_coefficient_loss(xp, q, t, smooth, square_denominator, axis=())
-        return reduce_loss(call, xp.mean(per_class, axis=-1), w, reduction, replica_sum=replica_sum)
-    w = None if w is None else w[..., None]
-    element_axes = tuple(range(q.ndim - 1))
-    per_class = dice_coefficient_loss(xp, q, t, smooth, square_denominator, axis=element_axes,
-                                      replica_sum=replica_sum, w=w)
-    present = None
-    if ignore_empty:
-        positives = xp.sum(t if w is None else t * w, axis=element_axes)
-        present = xp.astype(sum_over_replicas(replica_sum, positives) > 0, call.dtype)
-    # Over classes: absent classes get weight 0 (dropped from the mean).
-    return reduce_loss(call, per_class, present, reduction)
+    sets = softmax_sets(call, p.ndim, per_image=per_image, weights=w, replica_sum=replica_sum)
+    volumes = call.stop_gradient(sets.total(t))
+    class_weights = sudre_weights(xp, volumes, weight_type)
+    numerator = 2 * xp.sum(class_weights * sets.total(p * t), axis=-1) + smooth
+    denominator = xp.sum(class_weights * (sets.total(p) + volumes), axis=-1) + smooth
+    loss = overlap_ratio(xp, numerator, denominator)
+    poison = targets.poison_of(sets.total)
+    loss = loss if poison is None else loss + poison[..., 0]
+    if per_image:
+        return reduce_loss(call, loss, None, reduction, replica_sum=replica_sum)
+    return call.finish(loss)

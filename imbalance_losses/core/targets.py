@@ -142,14 +142,22 @@ class ClassTargets:
             counted = counted & ((weights + xp.zeros_like(self.poison)) > 0)
         return xp.where(counted, self.target, self.num_classes)
 
-    def one_hot(self):
+    def one_hot(self, poisoned=True):
         """The targets as given, as a dense (..., C) array (before smoothing); NaN rows
-        for out-of-range labels."""
+        for out-of-range labels unless ``poisoned=False`` (class 0 rows: the caller then
+        poisons what it computes from them, see :meth:`poison_of`)."""
         xp = self.call.xp
         if not self.is_index:
             return self.target
         ids = xp.arange(self.num_classes, dtype=self.target.dtype, device=self.call.device)
-        return xp.astype(self.target[..., None] == ids, self.call.dtype) + self.poison[..., None]
+        one_hot = xp.astype(self.target[..., None] == ids, self.call.dtype)
+        return one_hot + self.poison[..., None] if poisoned else one_hot
+
+    def poison_of(self, total):
+        """``total(poison)``: NaN for each set (of ``total``, a set sum over elements with
+        a trailing class axis) holding an out-of-range label, else 0; None without integer
+        labels."""
+        return None if self.poison is None else total(self.poison[..., None])
 
 
 class Distribution:

@@ -20,6 +20,11 @@ CASES = [
     ("seesaw_loss", {"p": 0.5, "q": 1.0}, "labels", False),
     ("eqlv2_loss", {}, "binary", True),
     ("eqlv2_loss", {"mu": 0.3, "alpha": 2.0}, "binary", False),
+    ("focal_tversky_loss", {"alpha": 0.3, "beta": 0.7, "class_axis": 1}, "binary", True),
+    ("softmax_tversky_loss", {"per_image": True, "ignore_empty": True}, "labels", True),
+    ("generalized_dice_loss", {}, "labels", True),
+    ("lovasz_softmax_loss", {"per_image": True}, "labels", False),
+    ("softmax_dice_cross_entropy_loss", {"per_image": True}, "labels", True),
 ]
 
 

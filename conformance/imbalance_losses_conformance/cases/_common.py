@@ -40,6 +40,8 @@ def classes(rng, shape, axis=-1, ignore=None, dense=None):
 
 
 SIGMOID_SHAPES = (("1d", (12,)), ("NC", (6, NUM_CLASSES)), ("NCHW", (2, 3, 2, 2)))
+# Shapes with a class (channel) axis 1, for the per-channel options of the overlap losses.
+IMAGE_SHAPES = SIGMOID_SHAPES[1:]
 
 
 def sigmoid_cases(loss, option_sets, *, returns_state=False, shapes=SIGMOID_SHAPES, extreme=True):
