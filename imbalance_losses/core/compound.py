@@ -68,6 +68,12 @@ def dice_cross_entropy_loss(
     reduction : {"mean", "sum"}, default="mean"
     replica_sum : callable, default=None
         As in :func:`dice_loss`, for both terms.
+    References
+    ----------
+    Isensee et al., `nnU-Net: a self-configuring method for deep learning-based
+    biomedical image segmentation <https://arxiv.org/abs/1809.10486>`_, Nature Methods 2021
+    (Dice + cross-entropy); Taghanaki et al., `Combo loss: Handling input and output
+    imbalance in multi-organ segmentation <https://arxiv.org/abs/1805.02798>`_, CMIG 2019.
     """
     return _weighted_sum(logits, targets, [
         ("dice_weight", dice_weight, dice_loss,
@@ -112,6 +118,11 @@ def dice_focal_loss(
         Of the Dice term, as in :func:`dice_loss`.
     weights, reduction, replica_sum
         As in :func:`dice_cross_entropy_loss`.
+    References
+    ----------
+    Zhu et al., `AnatomyNet: Deep learning for fast and fully automated whole-volume
+    segmentation of head and neck anatomy <https://arxiv.org/abs/1808.05238>`_, Medical
+    Physics 2019 (Dice + focal).
     """
     return _weighted_sum(logits, targets, [
         ("dice_weight", dice_weight, dice_loss,
@@ -160,6 +171,12 @@ def softmax_dice_cross_entropy_loss(
     ignore_index, axis, weights, replica_sum
         Both terms, as in :func:`softmax_dice_loss`.
     reduction : {"mean", "sum"}, default="mean"
+    References
+    ----------
+    Isensee et al., `nnU-Net: a self-configuring method for deep learning-based
+    biomedical image segmentation <https://arxiv.org/abs/1809.10486>`_, Nature Methods 2021
+    (Dice + cross-entropy); Taghanaki et al., `Combo loss: Handling input and output
+    imbalance in multi-organ segmentation <https://arxiv.org/abs/1805.02798>`_, CMIG 2019.
     """
     return _weighted_sum(logits, labels, [
         ("dice_weight", dice_weight, softmax_dice_loss,
@@ -208,6 +225,11 @@ def softmax_dice_focal_loss(
         Of the Dice term, as in :func:`softmax_dice_loss`.
     ignore_index, axis, weights, reduction, replica_sum
         As in :func:`softmax_dice_cross_entropy_loss`.
+    References
+    ----------
+    Zhu et al., `AnatomyNet: Deep learning for fast and fully automated whole-volume
+    segmentation of head and neck anatomy <https://arxiv.org/abs/1808.05238>`_, Medical
+    Physics 2019 (Dice + focal).
     """
     return _weighted_sum(logits, labels, [
         ("dice_weight", dice_weight, softmax_dice_loss,

@@ -31,14 +31,18 @@ SOFTMAX_TVERSKY = {
 }
 
 
-def _focal(option_sets, gamma):
-    return {f"{name}_gamma": {**options, "gamma": gamma} for name, options in option_sets.items()}
+def _focal(option_sets, gamma, names):
+    """The Tversky option sets ``names`` with a focal ``gamma`` (the sets are the same code)."""
+    return {f"{name}_gamma": {**option_sets[name], "gamma": gamma} for name in names}
 
 
 def cases():
     yield from sigmoid_cases("tversky_loss", TVERSKY)
     yield from sigmoid_cases("tversky_loss", CHANNELS, shapes=IMAGE_SHAPES, extreme=False)
     yield from softmax_cases("softmax_tversky_loss", SOFTMAX_TVERSKY)
-    yield from sigmoid_cases("focal_tversky_loss", {"default": {}, **_focal(TVERSKY, 2.0)})
-    yield from sigmoid_cases("focal_tversky_loss", _focal(CHANNELS, 1.5), shapes=IMAGE_SHAPES, extreme=False)
-    yield from softmax_cases("softmax_focal_tversky_loss", {"default": {}, **_focal(SOFTMAX_TVERSKY, 2.5)})
+    yield from sigmoid_cases("focal_tversky_loss", {"default": {}, **_focal(
+        TVERSKY, 2.0, ["recall_weights", "soft_smooth", "per_sample_none"])})
+    yield from sigmoid_cases("focal_tversky_loss", _focal(CHANNELS, 1.5, ["per_image_class_axis_ignore_empty"]),
+                             shapes=IMAGE_SHAPES, extreme=False)
+    yield from softmax_cases("softmax_focal_tversky_loss", {"default": {}, **_focal(
+        SOFTMAX_TVERSKY, 2.5, ["recall_ignore_index_none", "one_hot_per_image_weights", "per_sample_sum"])})
