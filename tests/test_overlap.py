@@ -314,3 +314,19 @@ def test_tversky_equals_optax(segmentation):
     peer = optax.losses.dice_loss(x, t, alpha=0.2, beta=0.8, smooth=1.0, reduction="none")
     ours = il.softmax_tversky_loss(x, labels, alpha=0.2, beta=0.8, per_image=True, reduction="none")
     np.testing.assert_allclose(ours, np.asarray(peer), rtol=1e-12)
+
+
+def test_volumes_are_images_with_more_spatial_axes(rng):
+    # (N, C, D, H, W): a per-image set sums over all three spatial axes, as over their flattening.
+    logits = rng.normal(size=(2, 3, 2, 3, 4))
+    labels = rng.integers(0, 3, (2, 2, 3, 4))
+    flat_logits, flat_labels = logits.reshape(2, 3, -1), labels.reshape(2, -1)
+    for loss, options in ((il.softmax_dice_loss, {}), (il.softmax_focal_tversky_loss, {"beta": 0.8}),
+                          (il.generalized_dice_loss, {}), (il.lovasz_softmax_loss, {})):
+        np.testing.assert_allclose(loss(logits, labels, axis=1, per_image=True, reduction="none", **options),
+                                   loss(flat_logits, flat_labels, axis=1, per_image=True, reduction="none", **options),
+                                   rtol=1e-12)
+    targets = (rng.random(logits.shape) < 0.3).astype(float)
+    np.testing.assert_allclose(il.tversky_loss(logits, targets, class_axis=1, per_image=True, reduction="none"),
+                               il.tversky_loss(flat_logits, targets.reshape(2, 3, -1), class_axis=1, per_image=True,
+                                               reduction="none"), rtol=1e-12)
