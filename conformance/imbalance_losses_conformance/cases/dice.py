@@ -40,9 +40,8 @@ SOFTMAX_DICE = {
 GENERALIZED_DICE = {
     "default": {},
     "simple_ignore_index": {"weight_type": "simple", "ignore_index": -100},
-    "uniform_weights": {"weight_type": "uniform", "weights": element_weights_classes, "smooth": 1.0},
-    "per_image_none": {"per_image": True, "reduction": "none"},
-    "one_hot_per_image": {"per_image": True},
+    "uniform_weights_per_image_none": {"weight_type": "uniform", "weights": element_weights_classes, "smooth": 1.0,
+                                       "per_image": True, "reduction": "none"},
     "soft": {},
 }
 

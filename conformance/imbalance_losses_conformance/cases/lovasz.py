@@ -9,6 +9,7 @@ import numpy as np
 from ..checks import Case
 from ._common import (
     EXTREME,
+    IMAGE_SHAPES,
     element_weights_binary,
     element_weights_classes,
     rng_for,
@@ -43,7 +44,7 @@ def cases():
     yield from softmax_cases("lovasz_softmax_loss", LOVASZ_SOFTMAX, extreme=False)
     yield "lovasz_softmax_loss/extreme", Case("lovasz_softmax_loss", EXTREME, np.array([0, 1, 2]),
                                               {"classes": "all", "reduction": "none"}, grad=False)
-    yield from sigmoid_cases("lovasz_hinge_loss", LOVASZ_HINGE, extreme=False)
+    yield from sigmoid_cases("lovasz_hinge_loss", LOVASZ_HINGE, shapes=IMAGE_SHAPES, extreme=False)
     yield from _hinge_ignore_index()
     targets = (np.arange(EXTREME.size).reshape(EXTREME.shape) % 2).astype(np.float64)
     yield "lovasz_hinge_loss/extreme", Case("lovasz_hinge_loss", EXTREME, targets, {"reduction": "none"}, grad=False)

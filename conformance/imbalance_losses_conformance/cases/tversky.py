@@ -37,11 +37,12 @@ def _focal(option_sets, gamma, names):
 
 
 def cases():
-    yield from sigmoid_cases("tversky_loss", TVERSKY)
+    # Sets need a sample or channel axis: the (N, C) and (N, C, H, W) shapes.
+    yield from sigmoid_cases("tversky_loss", TVERSKY, shapes=IMAGE_SHAPES)
     yield from sigmoid_cases("tversky_loss", CHANNELS, shapes=IMAGE_SHAPES, extreme=False)
     yield from softmax_cases("softmax_tversky_loss", SOFTMAX_TVERSKY)
     yield from sigmoid_cases("focal_tversky_loss", {"default": {}, **_focal(
-        TVERSKY, 2.0, ["recall_weights", "soft_smooth", "per_sample_none"])})
+        TVERSKY, 2.0, ["recall_weights", "soft_smooth", "per_sample_none"])}, shapes=IMAGE_SHAPES)
     yield from sigmoid_cases("focal_tversky_loss", _focal(CHANNELS, 1.5, ["per_image_class_axis_ignore_empty"]),
                              shapes=IMAGE_SHAPES, extreme=False)
     yield from softmax_cases("softmax_focal_tversky_loss", {"default": {}, **_focal(
