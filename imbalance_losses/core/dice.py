@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from .autodiff import closed_form
-from .common import combine_weights, element_weights, reduce_loss, safe_divide
+from .common import reduce_loss, safe_divide
 from .dispatch import loss_function
 from .overlap import (
     check_flags,
@@ -329,7 +329,7 @@ def generalized_dice_loss(
     xp = call.xp
     p = self_adjusted_softmax(call, x, 0.0)
     t = targets.one_hot(poisoned=False)  # out-of-range labels poison the loss below
-    w = combine_weights(element_weights(call, weights, targets.element_shape), targets.valid_weight())
+    w = targets.element_weights(weights)
     sets = softmax_sets(call, p.ndim, per_image=per_image, weights=w, replica_sum=replica_sum)
     volumes = call.stop_gradient(sets.total(t))
     class_weights = sudre_weights(xp, volumes, weight_type)

@@ -26,7 +26,7 @@ from .dice import self_adjusted_softmax
 from .dispatch import loss_function
 from .overlap import check_flags
 from .softmax import start_softmax_call
-from .validation import check_choice, check_reduction, invalid_argument
+from .validation import check_choice, check_ignore_index, check_reduction, invalid_argument
 
 __all__ = ["lovasz_hinge_loss", "lovasz_softmax_loss"]
 
@@ -160,7 +160,7 @@ def lovasz_softmax_loss(
     xp = call.xp
     p = self_adjusted_softmax(call, x, 0.0)
     t = targets.one_hot(poisoned=False)  # out-of-range labels poison the loss below
-    w = combine_weights(element_weights(call, weights, targets.element_shape), targets.valid_weight())
+    w = targets.element_weights(weights)
     w = xp.ones_like(p[..., 0]) if w is None else w + xp.zeros_like(p[..., 0])
     t_sets = _sets(call, t, per_image, classes_last=True)
     w_sets = _sets(call, w, per_image)[:, None, :]
@@ -226,8 +226,7 @@ def lovasz_hinge_loss(
     check_flags(per_image=per_image)
     check_reduction(reduction)
     _check_replicas(per_image, replica_sum)
-    if ignore_index is not None and (not isinstance(ignore_index, int) or isinstance(ignore_index, bool)):
-        raise invalid_argument("ignore_index", "an integer or None", ignore_index)
+    check_ignore_index(ignore_index)
     call, x = start_call(logits, targets=targets, weights=weights)
     xp = call.xp
     valid = None

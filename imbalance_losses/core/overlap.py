@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from .common import (
     LossCall,
-    combine_weights,
     element_weights,
     reduce_loss,
     safe_divide,
@@ -141,7 +140,7 @@ def softmax_overlap_loss(call, q, targets, weights, loss_of_sets, *, per_sample,
     """A softmax overlap loss: ``loss_of_sets(total, q, t)`` per class on the sets the
     options choose, reduced over them; the per-element form averages over classes."""
     xp = call.xp
-    w = combine_weights(element_weights(call, weights, targets.element_shape), targets.valid_weight())
+    w = targets.element_weights(weights)
     if per_sample:
         per_class = loss_of_sets(lambda v: v, q, targets.one_hot())
         return reduce_loss(call, xp.mean(per_class, axis=-1), w, reduction, replica_sum=replica_sum)

@@ -15,7 +15,6 @@ from .common import (
     class_axis_last,
     combine_weights,
     device_of,
-    element_weights,
     option_vector,
     power,
     reduce_loss,
@@ -45,7 +44,7 @@ def finish_softmax_loss(call: LossCall, targets: ClassTargets, loss, *, weights,
     counts the class weight of each target (PyTorch's rule). Out-of-range labels
     make their element NaN.
     """
-    w = combine_weights(element_weights(call, weights, targets.element_shape), targets.valid_weight())
+    w = targets.element_weights(weights)
     norm = combine_weights(w, targets.target_weight(class_weights))
     return reduce_loss(call, targets.poisoned(loss), w, reduction, norm_weights=norm, replica_sum=replica_sum)
 

@@ -10,8 +10,8 @@ integer labels without smoothing only the target's class is touched.
 
 from __future__ import annotations
 
-from .common import LossCall, class_axis_last, device_of, gather_classes
-from .validation import check_array_values, check_number, invalid_argument
+from .common import LossCall, class_axis_last, combine_weights, device_of, element_weights, gather_classes
+from .validation import check_array_values, check_ignore_index, check_number
 
 
 class ClassTargets:
@@ -44,8 +44,7 @@ class ClassTargets:
         ndim = len(logits_shape)
         self.num_classes = logits_shape[axis % ndim]
         self.smoothing = check_number("label_smoothing", label_smoothing, low=0, high=1)
-        if ignore_index is not None and (not isinstance(ignore_index, int) or isinstance(ignore_index, bool)):
-            raise invalid_argument("ignore_index", "an integer or None", ignore_index)
+        check_ignore_index(ignore_index)
         self.element_shape = tuple(s for i, s in enumerate(logits_shape) if i != axis % ndim)
         self.valid = self.poison = self.in_range = None
         labels = call.labels(labels)
@@ -122,11 +121,11 @@ class ClassTargets:
             return gather_classes(self.call, class_weights, self.target)
         return self.call.xp.vecdot(self.target, class_weights)
 
-    def valid_weight(self):
-        """1 for counted elements, 0 for ignored ones (None when nothing is ignored)."""
-        if self.valid is None:
-            return None
-        return self.call.xp.astype(self.valid, self.call.dtype)
+    def element_weights(self, weights):
+        """The user's element ``weights`` times 1 for counted elements, 0 for ignored
+        ones (None when there are neither)."""
+        valid = None if self.valid is None else self.call.xp.astype(self.valid, self.call.dtype)
+        return combine_weights(element_weights(self.call, weights, self.element_shape), valid)
 
     def poisoned(self, loss):
         """Per-element losses with NaN where an integer label was out of range."""

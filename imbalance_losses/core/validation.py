@@ -79,6 +79,11 @@ def check_integer(name, value, *, low):
     return int(value)
 
 
+def check_ignore_index(ignore_index) -> None:
+    if ignore_index is not None and (not isinstance(ignore_index, int) or isinstance(ignore_index, bool)):
+        raise invalid_argument("ignore_index", "an integer or None", ignore_index)
+
+
 def check_choice(name, value, choices):
     if value not in choices:
         raise invalid_argument(name, f"one of {tuple(choices)}", value)

@@ -74,17 +74,23 @@ def sigmoid_overlap(logits, targets, set_loss, *, per_sample, per_image, class_a
     return reduce_sets(losses, kept, reduction, set_shape(sets))
 
 
-def softmax_overlap(logits, labels, set_loss, *, per_sample, per_image, ignore_empty, ignore_index, axis, weights,
-                    reduction):
+def softmax_probabilities(logits, labels, ignore_index, axis, weights):
+    """Softmax rows (elements, C), their targets, the element weights (0 where ignored)
+    and the elements' shape."""
     x, t, valid, shape = _softmax_setup(logits, labels, axis, ignore_index)
-    p = np.exp(_log_softmax(x))
     w = valid.astype(np.float64)
     if weights is not None:
         w = w * np.broadcast_to(as_float(weights), shape).reshape(-1)
-    C = x.shape[1]
+    return np.exp(_log_softmax(x)), t, w, shape
+
+
+def softmax_overlap(logits, labels, set_loss, *, per_sample, per_image, ignore_empty, ignore_index, axis, weights,
+                    reduction):
+    p, t, w, shape = softmax_probabilities(logits, labels, ignore_index, axis, weights)
+    C = p.shape[1]
     if per_sample:
         loss = np.array([np.mean([set_loss(p[i, c:c + 1], t[i, c:c + 1], np.ones(1)) for c in range(C)])
-                         for i in range(x.shape[0])])
+                         for i in range(p.shape[0])])
         return reduce((w * loss).reshape(shape), w, reduction)
     sets = softmax_sets([p, t, w], shape, per_image)
     losses = {k: set_loss(*v) for k, v in sets.items()}
@@ -117,13 +123,9 @@ def generalized_dice_loss(logits, labels, *, weight_type="square", smooth=1e-5, 
                           axis=-1, weights=None, reduction="mean"):
     """Sudre's ratio of weighted sums; an absent class takes the largest weight of the
     present ones in its set (MONAI), all weights 0 when none is present."""
-    x, t, valid, shape = _softmax_setup(logits, labels, axis, ignore_index)
-    p = np.exp(_log_softmax(x))
-    w = valid.astype(np.float64)
-    if weights is not None:
-        w = w * np.broadcast_to(as_float(weights), shape).reshape(-1)
+    p, t, w, shape = softmax_probabilities(logits, labels, ignore_index, axis, weights)
     images = shape[0] if per_image else 1
-    p, t, w = p.reshape(images, -1, x.shape[1]), t.reshape(images, -1, x.shape[1]), w.reshape(images, -1, 1)
+    p, t, w = p.reshape(images, -1, p.shape[1]), t.reshape(images, -1, t.shape[1]), w.reshape(images, -1, 1)
     losses = []
     for n in range(images):
         volume = np.sum(w[n] * t[n], axis=0)

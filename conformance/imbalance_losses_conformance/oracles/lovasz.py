@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._common import as_float, reduce
-from .softmax import _log_softmax, _softmax_setup
+from .dice import softmax_probabilities
 
 
 def _lovasz_grad(gt_sorted, w_sorted):
@@ -36,12 +36,8 @@ def _flat(errors, gt, w):
 
 def lovasz_softmax_loss(logits, labels, *, per_image=False, classes="present", ignore_index=None, axis=-1,
                         weights=None, reduction="mean"):
-    x, t, valid, shape = _softmax_setup(logits, labels, axis, ignore_index)
-    p = np.exp(_log_softmax(x))
-    w = valid.astype(np.float64)
-    if weights is not None:
-        w = w * np.broadcast_to(as_float(weights), shape).reshape(-1)
-    C = x.shape[1]
+    p, t, w, shape = softmax_probabilities(logits, labels, ignore_index, axis, weights)
+    C = p.shape[1]
     images = shape[0] if per_image else 1
     p, t, w = p.reshape(images, -1, C), t.reshape(images, -1, C), w.reshape(images, -1)
     per_set, kept = np.zeros((images, C)), np.zeros((images, C))
