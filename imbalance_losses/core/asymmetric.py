@@ -17,10 +17,10 @@ from .dispatch import loss_function
 from .sigmoid import blend, logistic, start_sigmoid_call
 from .softmax import (
     complements,
-    finish_softmax_loss,
     first_maximum,
     log_ratio,
     row_statistics,
+    softmax_term,
     start_softmax_call,
 )
 from .targets import Distribution
@@ -211,6 +211,5 @@ def softmax_asymmetric_loss(logits, labels, *, gamma_pos=0.0, gamma_neg=4.0, lab
     gamma_neg = check_number("gamma_neg", gamma_neg, low=0)
     call, x, targets = start_softmax_call(logits, labels, axis=axis, label_smoothing=label_smoothing,
                                           ignore_index=ignore_index, weights=weights)
-    loss = softmax_asymmetric_term(call, x, targets.target, gamma_pos=gamma_pos, gamma_neg=gamma_neg,
-                                   **targets.static)
-    return finish_softmax_loss(call, targets, loss, weights=weights, reduction=reduction, replica_sum=replica_sum)
+    return softmax_term(call, targets, softmax_asymmetric_term, x, (targets.target,),
+                        {"gamma_pos": gamma_pos, "gamma_neg": gamma_neg}, weights=weights).reduce(reduction, replica_sum)

@@ -21,6 +21,12 @@ derivative reuses (a log-sum-exp), never logits-sized arrays; the derivative is
 recomputed from the inputs and ``saved``, so it stays differentiable and
 second derivatives (Hessian-vector products, ``jax.hessian``, nested tapes) are
 exact. Options that are Python values (``gamma``, flags) are static.
+
+A term that is a sum of per-sample parts may also carry its *curvature*, the
+diagonal of the Hessian ``d^2 f/dx^2`` (for a rowwise term, ``d^2 f/dx_j^2`` per
+class), in closed form beside the derivative: the second half of what a
+gradient-boosting library asks of an objective (see :mod:`.derivatives`). Where
+the exact curvature can be negative it also gives a positive one (``fisher``).
 """
 
 from __future__ import annotations
@@ -37,10 +43,17 @@ class ClosedForm:
     forward: Callable  # forward(xp, x, *arrays, **static) -> (value, saved)
     rowwise: bool
     derivative: Callable | None = None  # derivative(xp, x, *arrays, saved=saved, **static) -> df/dx
+    # curvature(xp, x, *arrays, saved=saved, fisher=bool, **static) -> diagonal of d2f/dx2
+    curvature: Callable | None = None
 
     def defderivative(self, derivative: Callable) -> ClosedForm:
         """Attach the derivative (decorator, as ``jax.custom_jvp.defjvp``)."""
         object.__setattr__(self, "derivative", derivative)
+        return self
+
+    def defcurvature(self, curvature: Callable) -> ClosedForm:
+        """Attach the Hessian diagonal (decorator); ``fisher=True`` asks for its positive form."""
+        object.__setattr__(self, "curvature", curvature)
         return self
 
     def __call__(self, call, x, *arrays, **static):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .common import LossCall, class_axis_last, option_vector, start_call
 from .dispatch import loss_function
-from .softmax import finish_softmax_loss, softmax_cross_entropy_term, start_softmax_call
+from .softmax import softmax_cross_entropy_term, softmax_term, start_softmax_call
 from .validation import check_array_values, check_number, check_shape
 
 __all__ = [
@@ -90,9 +90,9 @@ def transformed_cross_entropy(call: LossCall, x, targets, *, multiplier=None, of
     if scale != 1:
         z = z * scale
     cw = option_vector(call, "class_weights", class_weights, targets.num_classes)
-    loss = softmax_cross_entropy_term(call, z, targets.target, cw, **targets.static)
-    return finish_softmax_loss(call, targets, loss, weights=weights, class_weights=cw, reduction=reduction,
-                               replica_sum=replica_sum)
+    slope = multiplier if scale == 1 else scale * (1.0 if multiplier is None else multiplier)
+    return softmax_term(call, targets, softmax_cross_entropy_term, z, (targets.target, cw), weights=weights,
+                        class_weights=cw, slope=slope).reduce(reduction, replica_sum)
 
 
 @loss_function

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .autodiff import closed_form
 from .common import binary_targets, element_weights, reduce_loss, start_call
 from .dispatch import loss_function
+from .terms import WeightedTerm
 from .validation import check_array_values, invalid_argument
 
 __all__ = ["multilabel_categorical_crossentropy", "sparse_multilabel_categorical_crossentropy"]
@@ -64,6 +65,17 @@ def _(xp, s, t, excluded, *, saved):
     return xp.exp((negative - negative_shift) - negative_inner) - xp.exp((positive - positive_shift) - positive_inner)
 
 
+@zlpr.defcurvature
+def _(xp, s, t, excluded, *, saved, fisher):
+    # Each softmax share pi_j (of the positive and of the negative sum) has derivative
+    # pi_j (1 - pi_j) with respect to s_j: never negative (fisher: the same).
+    positive, negative = _zlpr_terms(xp, s, t, excluded)
+    positive_shift, positive_inner, negative_shift, negative_inner = saved
+    negative_share = xp.exp((negative - negative_shift) - negative_inner)
+    positive_share = xp.exp((positive - positive_shift) - positive_inner)
+    return negative_share * (1 - negative_share) + positive_share * (1 - positive_share)
+
+
 @loss_function
 def multilabel_categorical_crossentropy(logits, targets, *, weights=None, reduction="mean", replica_sum=None):
     r"""Multi-label categorical cross-entropy (ZLPR), hard or soft targets.
@@ -100,8 +112,8 @@ def multilabel_categorical_crossentropy(logits, targets, *, weights=None, reduct
     Su et al., `ZLPR: A Novel Loss for Multi-label Classification <https://arxiv.org/abs/2208.02955>`_, 2022.
     """
     call, s, t = _start(logits, targets, weights)
-    loss = zlpr(call, s, t, None)
-    return reduce_loss(call, loss, element_weights(call, weights, s.shape[:-1]), reduction, replica_sum=replica_sum)
+    return WeightedTerm(call, zlpr, s, (t, None), {},
+                        weights=element_weights(call, weights, s.shape[:-1])).reduce(reduction, replica_sum)
 
 
 def _start(logits, targets, weights):

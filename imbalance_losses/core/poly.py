@@ -9,10 +9,11 @@ gradient are those terms' (with :math:`1 - p_t` exact), not a second pass.
 
 from __future__ import annotations
 
-from .common import element_weights, reduce_loss
+from .common import element_weights
 from .dispatch import loss_function
 from .sigmoid import alpha_option, sigmoid_focal, start_sigmoid_call
-from .softmax import finish_softmax_loss, softmax_focal_term, start_softmax_call
+from .softmax import softmax_focal_term, softmax_term, start_softmax_call
+from .terms import WeightedTerm
 from .validation import check_number
 
 __all__ = ["poly1_cross_entropy", "poly1_focal_loss", "poly1_sigmoid_cross_entropy"]
@@ -57,9 +58,8 @@ def poly1_cross_entropy(logits, labels, *, epsilon=1.0, label_smoothing=0.0, ign
     epsilon = check_number("epsilon", epsilon)
     call, x, targets = start_softmax_call(logits, labels, axis=axis, label_smoothing=label_smoothing,
                                           ignore_index=ignore_index, weights=weights)
-    loss = softmax_focal_term(call, x, targets.target, None, alpha=None, gamma=0.0, epsilon=epsilon,
-                              **targets.static)
-    return finish_softmax_loss(call, targets, loss, weights=weights, reduction=reduction, replica_sum=replica_sum)
+    return softmax_term(call, targets, softmax_focal_term, x, (targets.target, None),
+                        {"alpha": None, "gamma": 0.0, "epsilon": epsilon}, weights=weights).reduce(reduction, replica_sum)
 
 
 def _sigmoid_poly1(logits, targets, *, alpha, gamma, epsilon, label_smoothing, weights, reduction, replica_sum):
@@ -70,8 +70,8 @@ def _sigmoid_poly1(logits, targets, *, alpha, gamma, epsilon, label_smoothing, w
     if smoothing:
         y = y * (1 - smoothing) + smoothing / 2
     alpha_array, alpha = alpha_option(call, alpha, x.shape)
-    loss = sigmoid_focal(call, x, y, alpha_array, alpha=alpha, gamma=gamma, epsilon=epsilon)
-    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)
+    return WeightedTerm(call, sigmoid_focal, x, (y, alpha_array), {"alpha": alpha, "gamma": gamma, "epsilon": epsilon},
+                        weights=element_weights(call, weights, x.shape)).reduce(reduction, replica_sum)
 
 
 @loss_function

@@ -17,11 +17,11 @@ from .common import (
     device_of,
     option_vector,
     power,
-    reduce_loss,
     start_call,
 )
 from .dispatch import loss_function
 from .targets import ClassTargets, Distribution
+from .terms import WeightedTerm
 from .validation import check_number
 
 __all__ = ["softmax_cross_entropy", "softmax_focal_loss"]
@@ -36,17 +36,18 @@ def start_softmax_call(logits, labels, *, axis, label_smoothing, ignore_index, *
     return call, x, targets
 
 
-def finish_softmax_loss(call: LossCall, targets: ClassTargets, loss, *, weights, class_weights=None, reduction,
-                        replica_sum=None):
-    """Reduce per-element losses with user weights and the ignore mask.
+def softmax_term(call: LossCall, targets: ClassTargets, term, x, arrays, static=None, *, weights, class_weights=None,
+                 slope=None) -> WeightedTerm:
+    """A rowwise term over class targets, weighted by the user weights and the ignore mask.
 
-    The losses already carry their class weights; the mean's denominator also
-    counts the class weight of each target (PyTorch's rule). Out-of-range labels
-    make their element NaN.
+    The term's values already carry their class weights; the mean's denominator
+    also counts the class weight of each target (PyTorch's rule). Out-of-range
+    labels make their element NaN.
     """
     w = targets.element_weights(weights)
-    norm = combine_weights(w, targets.target_weight(class_weights))
-    return reduce_loss(call, targets.poisoned(loss), w, reduction, norm_weights=norm, replica_sum=replica_sum)
+    return WeightedTerm(call, term, x, arrays, {**(static or {}), **targets.static}, weights=w,
+                        norm_weights=combine_weights(w, targets.target_weight(class_weights)), targets=targets,
+                        slope=slope, axis=targets.axis)
 
 
 def row_statistics(xp, x):
@@ -100,6 +101,14 @@ def _(xp, x, target, class_weights, *, saved, index, smoothing):
     return total_weight * p - weighted_targets
 
 
+@softmax_cross_entropy_term.defcurvature
+def _(xp, x, target, class_weights, *, saved, fisher, index, smoothing):
+    # d/dx_j (W p_j - w_j t'_j) = W p_j (1 - p_j): never negative (fisher: the same).
+    total_weight = _distribution(xp, x, target, index, smoothing).expect_vector(class_weights)
+    total_weight = total_weight if isinstance(total_weight, float) else total_weight[..., None]
+    return total_weight * variances(xp, x, *saved)
+
+
 def first_maximum(xp, z):
     """Each row's first maximum, as a (..., C) mask (its ``z`` is 0)."""
     first = xp.argmax(z, axis=-1, keepdims=True)
@@ -123,6 +132,14 @@ def complements(xp, z, e, total, first):
     rest = _rest(xp, e, first)
     u = xp.where(first, rest, total - e) / total
     return u, xp.where(first, xp.log1p(rest), xp.log(total) - z)
+
+
+def variances(xp, x, m, total):
+    """``p_c (1 - p_c)`` for every class, with ``1 - p_c`` exact (see :func:`complements`)."""
+    z = x - m
+    e = xp.exp(z)
+    u, _ = complements(xp, z, e, total, first_maximum(xp, z))
+    return e / total * u
 
 
 def log_ratio(xp, nlp, u):
@@ -200,6 +217,53 @@ def _(xp, x, target, alpha_vector, *, saved, index, smoothing, alpha, gamma, eps
     return p * xp.sum(weight, axis=-1, keepdims=True) - weight
 
 
+@softmax_focal_term.defcurvature
+def _(xp, x, target, alpha_vector, *, saved, fisher, index, smoothing, alpha, gamma, epsilon=0.0):
+    r"""Write the loss as :math:`\sum_c a_c t'_c F(p_c)` and let :math:`B_c = -a_c t'_c p_c F'(p_c)`
+    (the derivative's weights) and :math:`H_c = a_c t'_c p_c\, (p F')'(p_c)`. Then
+    :math:`\partial \ell/\partial x_j = p_j \sum_c B_c - B_j` and
+
+    .. math::
+
+        \frac{\partial^2 \ell}{\partial x_j^2} = H_j u_j^2 + p_j^2 \sum_{c \ne j} H_c + p_j u_j \sum_c B_c,
+        \qquad H_c = a_c t'_c u_c^\gamma p_c \Big[\frac{\gamma}{u_c}\big(2 + (\gamma - 1) p_c\rho_c
+            + \epsilon(\gamma + 1) p_c\big) - \gamma\rho_c - \epsilon(\gamma + 1)\Big]
+
+    in O(C) per row. :math:`H_c \sim u_c^{\gamma - 1}` is large where :math:`p_c \to 1`
+    with :math:`\gamma < 1`, but it only ever meets :math:`u_c^2` or :math:`p_j^2 \le u_c^2`;
+    :math:`\sum_{c \ne j} H_c` is summed apart for the row's largest class (no
+    difference of large numbers). Negative for badly misclassified samples when
+    :math:`\gamma > 0`. The positive form (``fisher``) is softmax cross-entropy's
+    Hessian with the effective target weights :math:`B_c`: :math:`p_j u_j \sum_c B_c`
+    (for a hard label the gradient is :math:`B_t (p - e_t)`, cross-entropy's times
+    :math:`B_t`). Both equal cross-entropy's at :math:`\gamma = \epsilon = 0`.
+    """
+    m, total = saved
+    z = x - m
+    e = xp.exp(z)
+    weight, u, nlp, p_needed, is_target = _focal_parts(xp, x, target, alpha_vector, m, e, total, index, smoothing, alpha)
+    rho = log_ratio(xp, nlp, u)
+    modulated = weight * power(xp, u, gamma) if gamma else weight
+    first_order = modulated * (1 + gamma * p_needed * rho + epsilon * (gamma + 1) * p_needed)
+    first = first_maximum(xp, z)
+    u_all, _ = complements(xp, z, e, total, first)
+    p = e / total
+    fisher_part = p * u_all * xp.sum(first_order, axis=-1, keepdims=True)
+    if fisher:
+        return fisher_part
+    second = -modulated * (gamma * rho + epsilon * (gamma + 1))
+    if gamma:
+        # u^gamma / (u + tiny): 0 where u underflows to 0, never 0 * inf.
+        second = second + gamma * (modulated / (u + xp.finfo(x.dtype).smallest_normal)) * (
+            2 + (gamma - 1) * p_needed * rho + epsilon * (gamma + 1) * p_needed)
+    second = second * p_needed
+    if is_target is not None:  # only the target's H_t is non-zero
+        return xp.where(is_target, second * u * u, p * p * second) + fisher_part
+    rest = xp.sum(xp.where(first, 0.0, second), axis=-1, keepdims=True)
+    others = xp.where(first, rest, xp.sum(second, axis=-1, keepdims=True) - second)
+    return second * u_all * u_all + p * p * others + fisher_part
+
+
 @loss_function
 def softmax_cross_entropy(
     logits,
@@ -268,9 +332,8 @@ def softmax_cross_entropy(
         weights=weights, class_weights=class_weights,
     )
     cw = option_vector(call, "class_weights", class_weights, targets.num_classes)
-    loss = softmax_cross_entropy_term(call, x, targets.target, cw, **targets.static)
-    return finish_softmax_loss(call, targets, loss, weights=weights, class_weights=cw, reduction=reduction,
-                               replica_sum=replica_sum)
+    return softmax_term(call, targets, softmax_cross_entropy_term, x, (targets.target, cw), weights=weights,
+                        class_weights=cw).reduce(reduction, replica_sum)
 
 
 def alpha_vector_option(call: LossCall, alpha, num_classes):
@@ -341,5 +404,5 @@ def softmax_focal_loss(
         weights=weights, alpha=alpha,
     )
     alpha_vector, alpha = alpha_vector_option(call, alpha, targets.num_classes)
-    loss = softmax_focal_term(call, x, targets.target, alpha_vector, alpha=alpha, gamma=gamma, **targets.static)
-    return finish_softmax_loss(call, targets, loss, weights=weights, reduction=reduction, replica_sum=replica_sum)
+    return softmax_term(call, targets, softmax_focal_term, x, (targets.target, alpha_vector),
+                        {"alpha": alpha, "gamma": gamma}, weights=weights).reduce(reduction, replica_sum)

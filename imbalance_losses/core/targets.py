@@ -40,7 +40,7 @@ class ClassTargets:
 
     def __init__(self, call: LossCall, labels, *, logits_shape, axis, label_smoothing, ignore_index):
         xp = call.xp
-        self.call = call
+        self.call, self.axis = call, axis
         ndim = len(logits_shape)
         self.num_classes = logits_shape[axis % ndim]
         self.smoothing = check_number("label_smoothing", label_smoothing, low=0, high=1)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 
 from .autodiff import closed_form
+from .common import element_weights
 from .dispatch import loss_function
-from .common import element_weights, reduce_loss
 from .sigmoid import blend, logistic, start_sigmoid_call
-from .softmax import Distribution, finish_softmax_loss, probabilities, row_statistics, start_softmax_call
+from .softmax import Distribution, probabilities, row_statistics, softmax_term, start_softmax_call
+from .terms import WeightedTerm
 from .validation import check_number
 
 __all__ = ["hard_truncated_loss", "soft_truncated_loss", "soft_truncated_softmax_loss"]
@@ -45,6 +46,14 @@ def _(xp, x, y, *, saved, threshold):
     return blend(xp, keep_negative * sigmoid_x, -keep_positive * sigmoid_minus_x, y)
 
 
+@hard_truncated_term.defcurvature
+def _(xp, x, y, *, saved, fisher, threshold):
+    # CE's s (1 - s) where kept: never negative (fisher: the same).
+    keep_positive, keep_negative = _hard_masks(xp, x, threshold)
+    sigmoid_x, sigmoid_minus_x = logistic(xp, x, softpluses=False)
+    return blend(xp, keep_negative, keep_positive, y) * (sigmoid_x * sigmoid_minus_x)
+
+
 @closed_form("soft_truncated")
 def soft_truncated_term(xp, x, y, *, k):
     r"""``y sigmoid(-kx) softplus(-x) + (1 - y) sigmoid(kx) softplus(x)``."""
@@ -70,6 +79,38 @@ def _(xp, x, y, *, saved, k):
     slope = k * sigmoid_kx * sigmoid_minus_kx
     positive = -slope * softplus_minus_x - sigmoid_minus_kx * sigmoid_minus_x
     negative = slope * softplus_x + sigmoid_kx * sigmoid_x
+    return blend(xp, negative, positive, y)
+
+
+@soft_truncated_term.defcurvature
+def _(xp, x, y, *, saved, fisher, k):
+    r"""With :math:`\sigma_k'' = k^2\sigma_k\bar\sigma_k(\bar\sigma_k - \sigma_k)` and
+    :math:`\mathrm{sp}''(\pm x) = \sigma\bar\sigma`:
+
+    .. math::
+
+        \frac{d^2\ell}{dx^2} = y\left[k^2\sigma_k\bar\sigma_k(\sigma_k - \bar\sigma_k)\mathrm{sp}(-x)
+            + 2k\sigma_k\bar\sigma_k\bar\sigma + \bar\sigma_k\sigma\bar\sigma\right]
+          + (1 - y)\left[k^2\sigma_k\bar\sigma_k(\bar\sigma_k - \sigma_k)\mathrm{sp}(x)
+            + 2k\sigma_k\bar\sigma_k\sigma + \sigma_k\sigma\bar\sigma\right]
+
+    negative for badly misclassified samples (the first term). The positive form
+    (``fisher``) is :math:`w\,\sigma\bar\sigma` with :math:`w` the gradient's ratio to
+    cross-entropy's for a hard target, :math:`\bar\sigma_k + k\sigma_k\bar\sigma_k
+    \mathrm{sp}(-x)/\bar\sigma` for a positive (mirrored for a negative), as for focal loss.
+    """
+    sigmoid_x, sigmoid_minus_x, softplus_x, softplus_minus_x = logistic(xp, x)
+    sigmoid_kx, sigmoid_minus_kx = logistic(xp, k * x, softpluses=False)
+    slope = k * sigmoid_kx * sigmoid_minus_kx
+    variance = sigmoid_x * sigmoid_minus_x
+    if fisher:
+        tiny = xp.finfo(x.dtype).smallest_normal
+        positive = sigmoid_minus_kx + slope * softplus_minus_x / (sigmoid_minus_x + tiny)
+        negative = sigmoid_kx + slope * softplus_x / (sigmoid_x + tiny)
+        return blend(xp, negative, positive, y) * variance
+    bend = k * slope * (sigmoid_kx - sigmoid_minus_kx)
+    positive = bend * softplus_minus_x + 2 * slope * sigmoid_minus_x + sigmoid_minus_kx * variance
+    negative = -bend * softplus_x + 2 * slope * sigmoid_x + sigmoid_kx * variance
     return blend(xp, negative, positive, y)
 
 
@@ -112,8 +153,8 @@ def hard_truncated_loss(logits, targets, *, margin=0.5, weights=None, reduction=
     margin = check_number("margin", margin, low=0.5, high=1)
     call, x, y = start_sigmoid_call(logits, targets, weights=weights)
     threshold = math.inf if margin == 1 else math.log(margin / (1 - margin))
-    loss = hard_truncated_term(call, x, y, threshold=threshold)
-    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)
+    return WeightedTerm(call, hard_truncated_term, x, (y,), {"threshold": threshold},
+                        weights=element_weights(call, weights, x.shape)).reduce(reduction, replica_sum)
 
 
 @loss_function
@@ -144,8 +185,8 @@ def soft_truncated_loss(logits, targets, *, k=1.0, weights=None, reduction="mean
     """
     k = check_number("k", k, low=0, low_open=True)
     call, x, y = start_sigmoid_call(logits, targets, weights=weights)
-    loss = soft_truncated_term(call, x, y, k=k)
-    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)
+    return WeightedTerm(call, soft_truncated_term, x, (y,), {"k": k},
+                        weights=element_weights(call, weights, x.shape)).reduce(reduction, replica_sum)
 
 
 @closed_form("soft_truncated_softmax", rowwise=True)
@@ -209,5 +250,5 @@ def soft_truncated_softmax_loss(
     call, x, targets = start_softmax_call(
         logits, labels, axis=axis, label_smoothing=label_smoothing, ignore_index=ignore_index, weights=weights
     )
-    loss = soft_truncated_softmax_term(call, x, targets.target, k=k, **targets.static)
-    return finish_softmax_loss(call, targets, loss, weights=weights, reduction=reduction, replica_sum=replica_sum)
+    return softmax_term(call, targets, soft_truncated_softmax_term, x, (targets.target,), {"k": k},
+                        weights=weights).reduce(reduction, replica_sum)

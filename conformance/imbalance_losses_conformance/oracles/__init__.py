@@ -11,7 +11,7 @@ named as the core's.
 import importlib
 
 from .. import FAMILY_NAMES
-from ._common import numerical_gradient
+from ._common import numerical_curvature, numerical_gradient
 
 # One module per family, in report order (the list is the package's, shared with the cases).
 FAMILIES = tuple(importlib.import_module(f"{__name__}.{name}") for name in FAMILY_NAMES)
@@ -30,4 +30,4 @@ ORACLES = {
     and getattr(fn, "__module__", None) == family.__name__
 }
 
-__all__ = ["ANALYTIC_GRADIENTS", "ORACLES", "numerical_gradient"]
+__all__ = ["ANALYTIC_GRADIENTS", "ORACLES", "numerical_curvature", "numerical_gradient"]
