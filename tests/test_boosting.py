@@ -6,14 +6,13 @@ built-in logistic and multi-class objectives of XGBoost, LightGBM and CatBoost,
 with sample weights, to float tolerance.
 """
 
-import warnings
 
 import numpy as np
 import pytest
+from imbalance_losses_conformance.oracles import ORACLES, numerical_curvature, numerical_gradient
 
 import imbalance_losses as il
 from imbalance_losses.core.derivatives import PER_SAMPLE_LOSSES, loss_derivatives, prior_margin
-from imbalance_losses_conformance.oracles import ORACLES, numerical_curvature, numerical_gradient
 
 COUNTS = [40.0, 12.0, 5.0, 1.0]
 

@@ -20,9 +20,9 @@ lgb = pytest.importorskip("lightgbm")
 cb = pytest.importorskip("catboost")
 datasets = pytest.importorskip("sklearn.datasets")
 
-import imbalance_losses.catboost as ilc  # noqa: E402
-import imbalance_losses.lightgbm as ill  # noqa: E402
-import imbalance_losses.xgboost as ilx  # noqa: E402
+import imbalance_losses.catboost as ilc
+import imbalance_losses.lightgbm as ill
+import imbalance_losses.xgboost as ilx
 
 ROUNDS = 12
 pytestmark = pytest.mark.filterwarnings("ignore:Failed to import numba")
@@ -95,7 +95,7 @@ def test_xgboost_multiclass_matches_softprob(multiclass):
 
 
 def test_xgboost_focal_trains_with_its_metric_and_early_stopping(multiclass):
-    X, y, w = multiclass
+    X, y, _ = multiclass
     train, valid = xgb.DMatrix(X[:400], y[:400]), xgb.DMatrix(X[400:], y[400:])
     objective = ilx.objective(il.softmax_focal_loss, gamma=2.0)
     history = {}
