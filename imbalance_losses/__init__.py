@@ -13,6 +13,7 @@ from .core.compound import (
     softmax_dice_cross_entropy_loss,
     softmax_dice_focal_loss,
 )
+from .core.derivatives import loss_derivatives, prior_margin
 from .core.dice import dice_loss, generalized_dice_loss, softmax_dice_loss
 from .core.distribution_balanced import distribution_balanced_loss
 from .core.eqlv2 import eqlv2_loss
@@ -65,12 +66,14 @@ __all__ = [
     "hard_truncated_loss",
     "ldam_loss",
     "logit_adjusted_cross_entropy",
+    "loss_derivatives",
     "lovasz_hinge_loss",
     "lovasz_softmax_loss",
     "multilabel_categorical_crossentropy",
     "poly1_cross_entropy",
     "poly1_focal_loss",
     "poly1_sigmoid_cross_entropy",
+    "prior_margin",
     "sampling_weights",
     "seesaw_loss",
     "sigmoid_cross_entropy",

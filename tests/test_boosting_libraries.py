@@ -208,3 +208,18 @@ def test_objective_errors():
         ill.objective(il.sigmoid_focal_loss, weights=np.ones(3))
     with pytest.raises(ValueError, match="one margin per class"):
         ilx.objective(il.softmax_focal_loss).derivatives(np.zeros(4), np.zeros(4))
+
+
+@pytest.mark.parametrize("name", ["xgboost_focal", "lightgbm_focal", "catboost_focal"])
+def test_examples_run(name):
+    """The examples/ scripts run and their models beat chance on the minority classes."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = module.main()
+    scores = [value[0] if isinstance(value, tuple) else value for key, value in results.items() if "loss" not in key]
+    assert min(scores) > 0.6
