@@ -114,6 +114,17 @@ def run_catboost(objective, X, y, Xt, classes, start):
 LIBRARIES = {"XGBoost": (ilx, run_xgboost), "LightGBM": (ill, run_lightgbm), "CatBoost": (ilc, run_catboost)}
 
 
+def starting_margins(objective, y, classes):
+    """``start(n)``: n rows of the objective's starting margin (None for a built-in one)."""
+    if objective == "builtin":
+        return None
+    if objective.loss is il.logit_adjusted_cross_entropy:
+        row = np.zeros(classes)  # its constant minimiser: the prior minus tau * log prior
+    else:
+        row = objective.prior(y, num_classes=classes if objective.layout == "classes" else None)
+    return lambda n: np.repeat(row[None], n, axis=0) if objective.layout == "classes" else np.full(n, row[0])
+
+
 def objectives(module, prior_counts, classes):
     binary = classes == 2
     ce = il.sigmoid_cross_entropy if binary else il.softmax_cross_entropy
@@ -145,13 +156,7 @@ def main():
             for library in args.libraries:
                 module, run = LIBRARIES[library]
                 for name, objective in objectives(module, counts, classes).items():
-                    if objective == "builtin":
-                        start = None
-                    elif objective.layout == "classes" and objective.loss is il.logit_adjusted_cross_entropy:
-                        start = lambda n: np.zeros((n, classes))  # noqa: E731  (its constant minimiser)
-                    else:
-                        start = lambda n, o=objective: o.initial_margins(y)[:1].repeat(n, axis=0)  # noqa: E731
-                    margins = run(objective, X, y, Xt, classes, start)
+                    margins = run(objective, X, y, Xt, classes, starting_margins(objective, y, classes))
                     if margins is None:
                         continue
                     if name.endswith("post-hoc adjustment"):

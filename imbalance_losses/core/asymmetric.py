@@ -12,7 +12,7 @@ closed-form gradients contain no negative power.
 from __future__ import annotations
 
 from .autodiff import closed_form
-from .common import element_weights, power, reduce_loss
+from .common import element_weights, power
 from .dispatch import loss_function
 from .sigmoid import blend, logistic, start_sigmoid_call
 from .softmax import (
@@ -24,6 +24,7 @@ from .softmax import (
     start_softmax_call,
 )
 from .targets import Distribution
+from .terms import WeightedTerm
 from .validation import check_number
 
 __all__ = ["asymmetric_loss", "softmax_asymmetric_loss"]
@@ -82,6 +83,50 @@ def _(xp, x, y, *, saved, gamma_pos, gamma_neg, clip):
     return blend(xp, negative, positive, y)
 
 
+@asymmetric_term.defcurvature
+def _(xp, x, y, *, saved, fisher, gamma_pos, gamma_neg, clip):
+    r"""With :math:`v = s\bar s` (:math:`= dp_m/dx` above the margin), :math:`d^2 p_m/dx^2 = v(\bar s - s)`,
+    :math:`dL/dx = v/(\bar s + m)` and :math:`d^2L/dx^2 = v(\bar s - s)/(\bar s + m) + (v/(\bar s + m))^2`:
+
+    .. math::
+
+        \frac{d^2}{dx^2}\big[p_m^{\gamma} L\big] = p_m^{\gamma}\Big[\gamma(\gamma - 1)\frac{v^2}{p_m}\frac{L}{p_m}
+            + \gamma v (\bar s - s)\frac{L}{p_m} + 2\gamma \frac{v^2}{p_m(\bar s + m)}
+            + \frac{v(\bar s - s)}{\bar s + m} + \frac{v^2}{(\bar s + m)^2}\Big]
+
+    and the positive part is sigmoid focal's with :math:`y = 1`:
+    :math:`\bar s^{\gamma_+}[v + \gamma_+(\gamma_+ - 1)s^2 B - \gamma_+ s(1 - 2s)B + 2\gamma_+ v]`,
+    :math:`B = \mathrm{softplus}(-x)`. Negative for badly misclassified samples when
+    :math:`\gamma > 0`. The positive form (``fisher``) is :math:`w v` with :math:`w` the
+    gradient's ratio to cross-entropy's (:math:`s - y`), as for focal loss.
+    """
+    s, s_bar, softplus_x, softplus_minus_x = logistic(xp, x)
+    v = s * s_bar
+    tiny = xp.finfo(x.dtype).smallest_normal
+    modulation = power(xp, s_bar, gamma_pos) if gamma_pos else 1.0
+    if fisher:
+        positive = modulation * (1 + gamma_pos * s * softplus_minus_x / (s_bar + tiny))
+    else:
+        positive = modulation * (v + gamma_pos * ((gamma_pos - 1) * s * s * softplus_minus_x
+                                                  - s * (s_bar - s) * softplus_minus_x + 2 * v))
+    p_m, negative_value = _shifted_negative(xp, s, softplus_x, clip)
+    active = s > clip
+    safe_p_m = xp.where(active, p_m, 1.0)
+    ratio = negative_value / safe_p_m  # L / p_m, which tends to 1 at the margin
+    # dL/dx = v / (s_bar + m): s itself without a margin (exact where s_bar underflows).
+    slope = s if clip == 0 else v / (s_bar + clip)
+    if fisher:
+        # (s_bar / s) dN/dx: gamma s_bar L / p_m + s_bar / (s_bar + m), the latter 1 without a margin.
+        negative = gamma_neg * s_bar * ratio + (s_bar / (s_bar + clip) if clip else 1.0)
+    else:
+        negative = (gamma_neg * (gamma_neg - 1) * v * v / safe_p_m * ratio + gamma_neg * v * (s_bar - s) * ratio
+                    + 2 * gamma_neg * v * slope / safe_p_m + slope * (s_bar - s) + slope * slope)
+    negative = xp.where(active, negative, 0.0)
+    if gamma_neg:
+        negative = power(xp, p_m, gamma_neg) * negative
+    return blend(xp, negative, positive, y) * (v if fisher else 1.0)
+
+
 @loss_function
 def asymmetric_loss(logits, targets, *, gamma_pos=0.0, gamma_neg=4.0, clip=0.05, weights=None, reduction="mean",
                     replica_sum=None):
@@ -122,8 +167,8 @@ def asymmetric_loss(logits, targets, *, gamma_pos=0.0, gamma_neg=4.0, clip=0.05,
     gamma_neg = check_number("gamma_neg", gamma_neg, low=0)
     clip = check_number("clip", clip, low=0, high=1, high_open=True)
     call, x, y = start_sigmoid_call(logits, targets, weights=weights)
-    loss = asymmetric_term(call, x, y, gamma_pos=gamma_pos, gamma_neg=gamma_neg, clip=clip)
-    return reduce_loss(call, loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)
+    return WeightedTerm(call, asymmetric_term, x, (y,), {"gamma_pos": gamma_pos, "gamma_neg": gamma_neg, "clip": clip},
+                        weights=element_weights(call, weights, x.shape)).reduce(reduction, replica_sum)
 
 
 def _softmax_asymmetric_parts(xp, x, target, m, e, total, index, smoothing, gamma_pos, gamma_neg):

@@ -11,9 +11,10 @@ should start from instead of 0.
 
 from __future__ import annotations
 
+from .asymmetric import asymmetric_loss
 from .common import start_call
 from .dispatch import is_host_value, resolve_backend
-from .distribution_balanced import _positive_rates
+from .distribution_balanced import _positive_rates, distribution_balanced_loss
 from .logit_adjust import (
     balanced_softmax_cross_entropy,
     ldam_loss,
@@ -26,7 +27,7 @@ from .poly import poly1_cross_entropy, poly1_focal_loss, poly1_sigmoid_cross_ent
 from .sigmoid import sigmoid_cross_entropy, sigmoid_focal_loss
 from .softmax import softmax_cross_entropy, softmax_focal_loss
 from .terms import HESSIANS, Derivatives
-from .truncated import hard_truncated_loss, soft_truncated_loss
+from .truncated import hard_truncated_loss, soft_truncated_loss, soft_truncated_softmax_loss
 from .validation import check_choice, check_number, invalid_argument
 
 __all__ = ["loss_derivatives", "prior_margin", "targets_layout"]
@@ -42,6 +43,8 @@ PER_SAMPLE_LOSSES = {
     poly1_focal_loss: "binary",
     hard_truncated_loss: "binary",
     soft_truncated_loss: "binary",
+    asymmetric_loss: "binary",
+    distribution_balanced_loss: "binary",
     softmax_cross_entropy: "classes",
     softmax_focal_loss: "classes",
     poly1_cross_entropy: "classes",
@@ -49,6 +52,7 @@ PER_SAMPLE_LOSSES = {
     balanced_softmax_cross_entropy: "classes",
     vector_scaling_loss: "classes",
     ldam_loss: "classes",
+    soft_truncated_softmax_loss: "classes",
     multilabel_categorical_crossentropy: "multilabel",
 }
 
@@ -84,10 +88,12 @@ def loss_derivatives(loss, logits, targets, *, hessian="fisher", **options):
     loss : callable
         A loss that is a sum of per-sample terms: ``sigmoid_cross_entropy``,
         ``sigmoid_focal_loss``, ``poly1_sigmoid_cross_entropy``, ``poly1_focal_loss``,
-        ``hard_truncated_loss``, ``soft_truncated_loss`` (targets of the logits' shape),
+        ``hard_truncated_loss``, ``soft_truncated_loss``, ``asymmetric_loss``,
+        ``distribution_balanced_loss`` (targets of the logits' shape),
         ``softmax_cross_entropy``, ``softmax_focal_loss``, ``poly1_cross_entropy``,
         ``logit_adjusted_cross_entropy``, ``balanced_softmax_cross_entropy``,
-        ``vector_scaling_loss``, ``ldam_loss`` (class labels) or
+        ``vector_scaling_loss``, ``ldam_loss``, ``soft_truncated_softmax_loss`` (class
+        labels) or
         ``multilabel_categorical_crossentropy`` (ZLPR).
     logits : array
         The margins, as the loss takes them.

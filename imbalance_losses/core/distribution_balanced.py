@@ -10,9 +10,10 @@ the logits: the loss is the closed-form sigmoid focal term of transformed logits
 
 from __future__ import annotations
 
-from .common import element_weights, last_axis_classes, reduce_loss
+from .common import element_weights, last_axis_classes
 from .dispatch import loss_function
 from .sigmoid import sigmoid, sigmoid_focal, start_sigmoid_call
+from .terms import WeightedTerm
 from .validation import check_array_values, check_number, check_shape
 
 __all__ = ["distribution_balanced_loss"]
@@ -118,8 +119,9 @@ def distribution_balanced_loss(logits, targets, counts, *, num_samples, map_alph
     rates = _positive_rates(call, counts, num_samples, last_axis_classes(x))
     # log(N / n - 1) = log(1 - n/N) - log(n/N): no large intermediate.
     bias = -init_bias / neg_scale * (xp.log1p(-rates) - xp.log(rates))
-    scaled = (x + bias) * (y + neg_scale * (1 - y))
-    loss = sigmoid_focal(call, scaled, y, None, alpha=None, gamma=gamma)
+    slope = y + neg_scale * (1 - y)
     factor = balance * rebalancing_weights(call, y, 1 / rates, map_alpha=map_alpha, map_beta=map_beta,
                                            map_mu=map_mu) * (y + (1 - y) / neg_scale)
-    return reduce_loss(call, factor * loss, element_weights(call, weights, x.shape), reduction, replica_sum=replica_sum)
+    return WeightedTerm(call, sigmoid_focal, (x + bias) * slope, (y, None), {"alpha": None, "gamma": gamma},
+                        factor=factor, slope=slope,
+                        weights=element_weights(call, weights, x.shape)).reduce(reduction, replica_sum)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .autodiff import ClosedForm
-from .common import LossCall, reduce_loss
+from .common import LossCall, combine_weights, reduce_loss
 from .validation import check_choice
 
 HESSIANS = ("exact", "clipped", "fisher")
@@ -38,10 +38,12 @@ class WeightedTerm:
     """A closed-form term on prepared arrays and the weights of its elements.
 
     ``x`` is the term's input: the logits (class axis last for a rowwise term),
-    possibly after a per-class affine map whose factor is ``slope`` (None: 1), so
-    that the chain rule is one product (the offset of the map has no derivative).
-    ``weights`` multiply the term's per-element values (None: 1); ``norm_weights``
-    are the mean's denominator where it differs; ``targets`` (a
+    possibly after an affine map (per class or per element) whose factor is
+    ``slope`` (None: 1), so that the chain rule is one product (the offset of the map
+    has no derivative). ``factor`` is a part of the loss that multiplies the term
+    (constant in the logits, not counted by the mean); ``weights`` multiply the
+    term's per-element values (None: 1); ``norm_weights`` are the mean's
+    denominator where it differs; ``targets`` (a
     :class:`~.targets.ClassTargets`) poison out-of-range labels; ``axis`` is the
     class axis of the caller's logits, where the derivatives go back to.
     """
@@ -55,6 +57,7 @@ class WeightedTerm:
     norm_weights: Any = None
     targets: Any = None
     slope: Any = None
+    factor: Any = None
     axis: int = -1
 
     def reduce(self, reduction, replica_sum=None):
@@ -62,6 +65,8 @@ class WeightedTerm:
         if isinstance(reduction, Derivatives):
             return self.derivatives(reduction.hessian)
         loss = self.term(self.call, self.x, *self.arrays, **self.static)
+        if self.factor is not None:
+            loss = self.factor * loss
         if self.targets is not None:
             loss = self.targets.poisoned(loss)
         return reduce_loss(self.call, loss, self.weights, reduction, norm_weights=self.norm_weights,
@@ -82,7 +87,7 @@ class WeightedTerm:
             curvature = xp.maximum(curvature, 0.0)
         if self.slope is not None:
             gradient, curvature = gradient * self.slope, curvature * (self.slope * self.slope)
-        weights = self.weights
+        weights = combine_weights(self.factor, self.weights)
         if self.targets is not None and self.targets.poison is not None:
             weights = self.targets.poison + (1.0 if weights is None else weights)
         if weights is not None:

@@ -14,7 +14,17 @@ from .autodiff import closed_form
 from .common import element_weights
 from .dispatch import loss_function
 from .sigmoid import blend, logistic, start_sigmoid_call
-from .softmax import Distribution, probabilities, row_statistics, softmax_term, start_softmax_call
+from .softmax import (
+    Distribution,
+    complements,
+    first_maximum,
+    log_ratio,
+    probabilities,
+    row_statistics,
+    softmax_term,
+    start_softmax_call,
+    variances,
+)
 from .terms import WeightedTerm
 from .validation import check_number
 
@@ -216,6 +226,40 @@ def _(xp, x, target, *, saved, index, smoothing, k):
     loss = t.expect(-s * log_p)[..., None]
     weights = t.dense(x.dtype) * s
     return weights * (k * log_p - 1) + k * s * loss + probabilities(xp, x, m, total) * xp.sum(weights, axis=-1, keepdims=True)
+
+
+@soft_truncated_softmax_term.defcurvature
+def _(xp, x, target, *, saved, fisher, index, smoothing, k):
+    r"""Differentiating the derivative's three terms once more along :math:`x_j`, with
+    :math:`\partial S/\partial x_j = -k s_j (t'_j - S)` and :math:`g_j` the derivative:
+
+    .. math::
+
+        \frac{\partial^2 \ell}{\partial x_j^2} = k t'_j s_j \big[(1 - p_j) - (1 - s_j)(k\log p_j - 1)\big]
+            - k^2 s_j (1 - s_j)\,\ell + k s_j g_j + p_j(1 - p_j) S - k p_j s_j (t'_j - S)
+
+    negative for badly misclassified samples. The positive form (``fisher``) is
+    cross-entropy's :math:`p_j(1 - p_j)` times the effective weight
+    :math:`w = \sum_c t'_c s_c \big(1 + k (1 - s_c)\rho_c\big)`, :math:`\rho_c = -\log p_c/(1 - p_c)`:
+    for a hard label the target's gradient is :math:`-w (1 - p_t)`, as for focal loss.
+    """
+    m, total, m_flipped, total_flipped = saved
+    t = Distribution(xp, target, x.shape[-1], index=index, smoothing=smoothing)
+    s = probabilities(xp, -k * x, m_flipped, total_flipped)
+    variance = variances(xp, x, m, total)
+    target_share = t.dense(x.dtype) * s
+    if fisher:
+        z = x - m
+        u, nlp = complements(xp, z, xp.exp(z), total, first_maximum(xp, z))
+        weight = xp.sum(target_share * (1 + k * (1 - s) * log_ratio(xp, nlp, u)), axis=-1, keepdims=True)
+        return weight * variance
+    log_p = (x - m) - xp.log(total)
+    p = probabilities(xp, x, m, total)
+    loss = t.expect(-s * log_p)[..., None]
+    share = xp.sum(target_share, axis=-1, keepdims=True)
+    gradient = target_share * (k * log_p - 1) + k * s * loss + p * share
+    return (k * target_share * ((1 - p) - (1 - s) * (k * log_p - 1)) - k * k * s * (1 - s) * loss + k * s * gradient
+            + variance * share - k * p * s * (t.dense(x.dtype) - share))
 
 
 @loss_function
