@@ -106,7 +106,7 @@ def _(xp, x, y, pos_weight_array, *, saved, fisher, pos_weight=None):
     # d/dx of (1 - y + pw y) s - pw y: (1 - y + pw y) s (1 - s), never negative (fisher: the same).
     s, s_bar = logistic(xp, x, softpluses=False)
     pw = pos_weight_array if pos_weight is None else pos_weight
-    return s * s_bar if pw is None else blend(xp, 1.0, pw, y) * (s * s_bar)
+    return s * s_bar if pw is None else (1 - y + pw * y) * (s * s_bar)
 
 
 def _focal_factors(xp, x, y, alpha_array, alpha, gamma):
