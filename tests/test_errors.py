@@ -73,6 +73,11 @@ STATIC_CHECKS = [
     ("lovasz_pooled_replicas", lambda: il.lovasz_hinge_loss(X, Y, per_image=False, replica_sum=sum), ValueError, "replica_sum", "replica_sum=<built-in function sum>"),
     ("compound_reduction_none", lambda: il.softmax_dice_cross_entropy_loss(X, L, reduction="none"), ValueError, "reduction", "reduction='none'"),
     ("compound_weight", lambda: il.dice_focal_loss(X, Y, dice_weight=-1.0), ValueError, "dice_weight", "dice_weight=-1.0"),
+    ("derivatives_loss", lambda: il.loss_derivatives(il.dice_loss, X, Y), ValueError, "loss", "loss='dice_loss'"),
+    ("derivatives_hessian", lambda: il.loss_derivatives(il.sigmoid_focal_loss, X, Y, hessian="diagonal"), ValueError, "hessian", "hessian='diagonal'"),
+    ("derivatives_reduction", lambda: il.loss_derivatives(il.softmax_focal_loss, X, L, reduction="sum"), ValueError, "reduction", "reduction='sum'"),
+    ("prior_margin_rank", lambda: il.prior_margin(np.ones((2, 2))), ValueError, "counts", "shape (2, 2)"),
+    ("prior_margin_num_samples", lambda: il.prior_margin([3.0], num_samples=1), ValueError, "num_samples", "num_samples=1"),
     ("mixed_frameworks_numpy_logits", lambda: il.softmax_cross_entropy(X, __import__("torch").tensor(L)), TypeError, "labels", "labels=torch"),
 ]
 
