@@ -72,14 +72,14 @@ class Objective:
         return float(self.loss(margins, targets, weights=weights, **self.options))
 
     def probabilities(self, margins):
-        """Class (or positive) probabilities from raw margins: softmax or sigmoid."""
+        """Class (or positive) probabilities from raw margins: the softmax of each row for a
+        softmax loss, else the sigmoid of each margin (for ZLPR a score whose 0.5 is its
+        decision threshold, the margin 0)."""
         margins = np.asarray(margins, dtype=np.float64)
         if self.layout == "classes":
             shifted = np.exp(margins - margins.max(axis=-1, keepdims=True))
             return shifted / shifted.sum(axis=-1, keepdims=True)
-        if self.layout == "multilabel":  # ZLPR's threshold is the margin 0
-            return (margins > 0).astype(np.float64)
-        return 0.5 * (1 + np.tanh(0.5 * margins))  # sigmoid without overflow
+        return 0.5 * (1 + np.tanh(0.5 * margins))  # the sigmoid, without overflow
 
     def prior(self, labels, weights=None, *, num_classes=None):
         """The starting margin from the (weighted) training labels: the log prior of each
