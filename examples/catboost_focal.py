@@ -26,6 +26,7 @@ def main(seed=0):
     X, X_test, y, y_test = train_test_split(X[keep], y[keep], test_size=0.4, stratify=y[keep], random_state=seed)
     focal = ilc.objective(il.sigmoid_focal_loss, alpha=0.75, gamma=2.0)
     model = CatBoostClassifier(iterations=200, depth=4, learning_rate=0.1, verbose=0, random_seed=seed,
+                               allow_writing_files=False,
                                loss_function=focal, eval_metric=focal.metric, boost_from_average=False)
     # Every pool starts from the training prior (CatBoost wants a baseline for each).
     start = focal.prior(y)[0]

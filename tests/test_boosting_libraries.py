@@ -159,6 +159,7 @@ def test_lightgbm_multiclass_native_and_metric(multiclass):
 # --- CatBoost --------------------------------------------------------------------------
 
 CB = {"iterations": ROUNDS, "depth": 3, "learning_rate": 0.3, "verbose": 0, "random_seed": 0, "thread_count": 1,
+      "allow_writing_files": False,
       "boost_from_average": False, "leaf_estimation_method": "Newton", "bootstrap_type": "No", "random_strength": 0}
 
 

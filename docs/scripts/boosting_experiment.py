@@ -100,6 +100,7 @@ def run_catboost(objective, X, y, Xt, classes, start):
     import catboost as cb
 
     params = {"iterations": ROUNDS, "depth": DEPTH, "learning_rate": ETA, "verbose": 0, "random_seed": 0,
+              "allow_writing_files": False,
               "thread_count": 1}
     if classes > 2 or objective != "builtin" and objective.layout == "classes":
         return None  # CatBoost's multi-class custom objectives run per sample in Python: left out
