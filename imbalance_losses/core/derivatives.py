@@ -26,9 +26,9 @@ from .multilabel import multilabel_categorical_crossentropy
 from .poly import poly1_cross_entropy, poly1_focal_loss, poly1_sigmoid_cross_entropy
 from .sigmoid import sigmoid_cross_entropy, sigmoid_focal_loss
 from .softmax import softmax_cross_entropy, softmax_focal_loss
-from .terms import HESSIANS, Derivatives
+from .terms import Derivatives
 from .truncated import hard_truncated_loss, soft_truncated_loss, soft_truncated_softmax_loss
-from .validation import check_choice, check_number, invalid_argument
+from .validation import check_number, invalid_argument
 
 __all__ = ["loss_derivatives", "prior_margin", "targets_layout"]
 
@@ -128,11 +128,11 @@ def loss_derivatives(loss, logits, targets, *, hessian="fisher", **options):
     <https://arxiv.org/abs/1603.02754>`_, KDD 2016 (the second-order objective).
     """
     targets_layout(loss)
-    check_choice("hessian", hessian, HESSIANS)
+    derivatives = Derivatives(hessian)  # checks `hessian`
     if "reduction" in options or "replica_sum" in options:
         name = "reduction" if "reduction" in options else "replica_sum"
         raise invalid_argument(name, "not given: derivatives are per sample", options[name])
-    return loss(logits, targets, reduction=Derivatives(hessian), **options)
+    return loss(logits, targets, reduction=derivatives, **options)
 
 
 def prior_margin(counts, *, tau=1.0, num_samples=None):

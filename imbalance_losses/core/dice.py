@@ -68,6 +68,13 @@ def _(xp, x, *, saved, alpha):
     return q * (sigmoid_minus_x - alpha * sigmoid_x)
 
 
+def start_softmax_overlap_call(logits, labels, *, alpha=0.0, axis, ignore_index, weights):
+    """The call, the targets (unsmoothed) and ``q = (1 - p)^alpha p`` of a softmax overlap loss."""
+    call, x, targets = start_softmax_call(logits, labels, axis=axis, label_smoothing=0.0, ignore_index=ignore_index,
+                                          weights=weights)
+    return call, targets, self_adjusted_softmax(call, x, alpha)
+
+
 def self_adjusted_softmax(call, x, alpha):
     """``q_c = (1 - p_c)^alpha p_c`` of every class (traced autodiff: the coupling of
     classes through the softmax makes a closed form no cheaper here).
@@ -239,10 +246,8 @@ def softmax_dice_loss(
     """
     alpha, smooth = _check_options(alpha, smooth, square_denominator, per_sample, per_image, ignore_empty, None,
                                    reduction)
-    call, x, targets = start_softmax_call(
-        logits, labels, axis=axis, label_smoothing=0.0, ignore_index=ignore_index, weights=weights
-    )
-    q = self_adjusted_softmax(call, x, alpha)
+    call, targets, q = start_softmax_overlap_call(logits, labels, alpha=alpha, axis=axis, ignore_index=ignore_index,
+                                                  weights=weights)
     return softmax_overlap_loss(
         call, q, targets, weights, lambda total, q, t: dice_ratio(call.xp, total, q, t, smooth, square_denominator),
         per_sample=per_sample, per_image=per_image, ignore_empty=ignore_empty, reduction=reduction,
@@ -324,10 +329,8 @@ def generalized_dice_loss(
     """
     check_choice("weight_type", weight_type, GENERALIZED_DICE_WEIGHTS)
     smooth = check_set_options(smooth=smooth, per_image=per_image, reduction=reduction)
-    call, x, targets = start_softmax_call(logits, labels, axis=axis, label_smoothing=0.0, ignore_index=ignore_index,
-                                          weights=weights)
+    call, targets, p = start_softmax_overlap_call(logits, labels, axis=axis, ignore_index=ignore_index, weights=weights)
     xp = call.xp
-    p = self_adjusted_softmax(call, x, 0.0)
     t = targets.one_hot(poisoned=False)  # out-of-range labels poison the loss below
     w = targets.element_weights(weights)
     sets = softmax_sets(call, p.ndim, per_image=per_image, weights=w, replica_sum=replica_sum)

@@ -22,10 +22,9 @@ from .common import (
     safe_divide,
     start_call,
 )
-from .dice import self_adjusted_softmax
+from .dice import start_softmax_overlap_call
 from .dispatch import loss_function
 from .overlap import check_flags
-from .softmax import start_softmax_call
 from .validation import check_choice, check_ignore_index, check_reduction, invalid_argument
 
 __all__ = ["lovasz_hinge_loss", "lovasz_softmax_loss"]
@@ -155,10 +154,8 @@ def lovasz_softmax_loss(
     check_choice("classes", classes, LOVASZ_CLASSES)
     check_reduction(reduction)
     _check_replicas(per_image, replica_sum)
-    call, x, targets = start_softmax_call(logits, labels, axis=axis, label_smoothing=0.0, ignore_index=ignore_index,
-                                          weights=weights)
+    call, targets, p = start_softmax_overlap_call(logits, labels, axis=axis, ignore_index=ignore_index, weights=weights)
     xp = call.xp
-    p = self_adjusted_softmax(call, x, 0.0)
     t = targets.one_hot(poisoned=False)  # out-of-range labels poison the loss below
     w = targets.element_weights(weights)
     w = xp.ones_like(p[..., 0]) if w is None else w + xp.zeros_like(p[..., 0])

@@ -9,6 +9,8 @@ per-row statistics (the row maximum and log-sum-exp) for its derivative.
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from .autodiff import closed_form
 from .common import (
     LossCall,
@@ -187,6 +189,30 @@ def softmax_focal_term(xp, x, target, alpha_vector, *, index, smoothing, alpha, 
     return xp.sum(weight * nlp, axis=-1), (m, total)
 
 
+class FocalWeights(NamedTuple):
+    """The derivative's weights ``B`` and what they are made of, for the derivative and the curvature."""
+
+    e: Any  # exp(x - m)
+    p_needed: Any  # p of the classes the targets need
+    u: Any  # 1 - p of those classes, exact
+    rho: Any  # -log p / u (None at gamma 0, where nothing needs it)
+    modulated: Any  # a t' u^gamma
+    weights: Any  # B = a t' u^gamma (1 + gamma p rho + epsilon (gamma + 1) p)
+    is_target: Any  # the hard label's mask (None for dense or smoothed targets)
+
+
+def _focal_weights(xp, x, target, alpha_vector, saved, index, smoothing, alpha, gamma, epsilon) -> FocalWeights:
+    m, total = saved
+    e = xp.exp(x - m)
+    weight, u, nlp, p_needed, is_target = _focal_parts(xp, x, target, alpha_vector, m, e, total, index, smoothing, alpha)
+    rho = log_ratio(xp, nlp, u) if gamma else None
+    modulated = weight * power(xp, u, gamma) if gamma else weight
+    slope = 1 + gamma * p_needed * rho if gamma else 1.0
+    if epsilon:
+        slope = slope + epsilon * (gamma + 1) * p_needed
+    return FocalWeights(e, p_needed, u, rho, modulated, modulated * slope, is_target)
+
+
 @softmax_focal_term.defderivative
 def _(xp, x, target, alpha_vector, *, saved, index, smoothing, alpha, gamma, epsilon=0.0):
     r"""With :math:`u_c = 1 - p_c` and :math:`\rho_c = -\log p_c / u_c` (:math:`\to 1` as :math:`u_c \to 0`):
@@ -200,21 +226,11 @@ def _(xp, x, target, alpha_vector, *, saved, index, smoothing, alpha, gamma, eps
     only :math:`B_t` is non-zero: :math:`B_t (p_j - \delta_{tj})`. Only :math:`u^\gamma`
     appears, so the gradient is finite for every :math:`\gamma \ge 0`.
     """
-    m, total = saved
-    e = xp.exp(x - m)
-    weight, u, nlp, p_needed, is_target = _focal_parts(xp, x, target, alpha_vector, m, e, total, index, smoothing, alpha)
-    if gamma:
-        slope = 1 + gamma * p_needed * log_ratio(xp, nlp, u)
-        weight = weight * power(xp, u, gamma)
-    else:
-        slope = 1.0
-    if epsilon:
-        slope = slope + epsilon * (gamma + 1) * p_needed
-    weight = weight * slope
-    p = e / total
-    if is_target is not None:
-        return weight * xp.where(is_target, p - 1, p)
-    return p * xp.sum(weight, axis=-1, keepdims=True) - weight
+    f = _focal_weights(xp, x, target, alpha_vector, saved, index, smoothing, alpha, gamma, epsilon)
+    p = f.e / saved[1]
+    if f.is_target is not None:
+        return f.weights * xp.where(f.is_target, p - 1, p)
+    return p * xp.sum(f.weights, axis=-1, keepdims=True) - f.weights
 
 
 @softmax_focal_term.defcurvature
@@ -238,27 +254,25 @@ def _(xp, x, target, alpha_vector, *, saved, fisher, index, smoothing, alpha, ga
     (for a hard label the gradient is :math:`B_t (p - e_t)`, cross-entropy's times
     :math:`B_t`). Both equal cross-entropy's at :math:`\gamma = \epsilon = 0`.
     """
+    f = _focal_weights(xp, x, target, alpha_vector, saved, index, smoothing, alpha, gamma, epsilon)
     m, total = saved
     z = x - m
-    e = xp.exp(z)
-    weight, u, nlp, p_needed, is_target = _focal_parts(xp, x, target, alpha_vector, m, e, total, index, smoothing, alpha)
-    rho = log_ratio(xp, nlp, u)
-    modulated = weight * power(xp, u, gamma) if gamma else weight
-    first_order = modulated * (1 + gamma * p_needed * rho + epsilon * (gamma + 1) * p_needed)
     first = first_maximum(xp, z)
-    u_all, _ = complements(xp, z, e, total, first)
-    p = e / total
-    fisher_part = p * u_all * xp.sum(first_order, axis=-1, keepdims=True)
+    u_all, _ = complements(xp, z, f.e, total, first)
+    p = f.e / total
+    fisher_part = p * u_all * xp.sum(f.weights, axis=-1, keepdims=True)
     if fisher:
         return fisher_part
-    second = -modulated * (gamma * rho + epsilon * (gamma + 1))
+    modulated, p_needed, u, rho = f.modulated, f.p_needed, f.u, f.rho
+    second = -modulated * (epsilon * (gamma + 1))
     if gamma:
         # u^gamma / (u + tiny): 0 where u underflows to 0, never 0 * inf.
-        second = second + gamma * (modulated / (u + xp.finfo(x.dtype).smallest_normal)) * (
-            2 + (gamma - 1) * p_needed * rho + epsilon * (gamma + 1) * p_needed)
+        over_u = modulated / (u + xp.finfo(x.dtype).smallest_normal)
+        second = second + gamma * (over_u * (2 + (gamma - 1) * p_needed * rho + epsilon * (gamma + 1) * p_needed)
+                                   - modulated * rho)
     second = second * p_needed
-    if is_target is not None:  # only the target's H_t is non-zero
-        return xp.where(is_target, second * u * u, p * p * second) + fisher_part
+    if f.is_target is not None:  # only the target's H_t is non-zero
+        return xp.where(f.is_target, second * u * u, p * p * second) + fisher_part
     rest = xp.sum(xp.where(first, 0.0, second), axis=-1, keepdims=True)
     others = xp.where(first, rest, xp.sum(second, axis=-1, keepdims=True) - second)
     return second * u_all * u_all + p * p * others + fisher_part

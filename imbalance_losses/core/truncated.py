@@ -209,6 +209,23 @@ def soft_truncated_softmax_term(xp, x, target, *, index, smoothing, k):
     return t.expect(e_flipped / total_flipped * nlp), (m, total, m_flipped, total_flipped)
 
 
+def _soft_truncated_targets(xp, x, target, saved, index, smoothing, k):
+    """``t'``, the weights ``s = softmax(-kx)`` and ``t' s``."""
+    t = Distribution(xp, target, x.shape[-1], index=index, smoothing=smoothing)
+    s = probabilities(xp, -k * x, *saved[2:])
+    return t, s, t.dense(x.dtype) * s
+
+
+def _soft_truncated_gradient(xp, x, t, s, target_share, saved, k):
+    """The derivative (below) with the parts the curvature reuses: ``(g, log p, p, loss, S)``."""
+    m, total = saved[:2]
+    log_p = (x - m) - xp.log(total)
+    p = probabilities(xp, x, m, total)
+    loss = t.expect(-s * log_p)[..., None]
+    share = xp.sum(target_share, axis=-1, keepdims=True)
+    return target_share * (k * log_p - 1) + k * s * loss + p * share, log_p, p, loss, share
+
+
 @soft_truncated_softmax_term.defderivative
 def _(xp, x, target, *, saved, index, smoothing, k):
     r"""With :math:`\partial s_c/\partial x_j = -k s_c(\delta_{cj} - s_j)`,
@@ -219,13 +236,8 @@ def _(xp, x, target, *, saved, index, smoothing, k):
 
         \frac{\partial \ell}{\partial x_j} = t'_j s_j (k \log p_j - 1) + k s_j \ell + p_j S
     """
-    m, total, m_flipped, total_flipped = saved
-    t = Distribution(xp, target, x.shape[-1], index=index, smoothing=smoothing)
-    s = probabilities(xp, -k * x, m_flipped, total_flipped)
-    log_p = (x - m) - xp.log(total)
-    loss = t.expect(-s * log_p)[..., None]
-    weights = t.dense(x.dtype) * s
-    return weights * (k * log_p - 1) + k * s * loss + probabilities(xp, x, m, total) * xp.sum(weights, axis=-1, keepdims=True)
+    t, s, target_share = _soft_truncated_targets(xp, x, target, saved, index, smoothing, k)
+    return _soft_truncated_gradient(xp, x, t, s, target_share, saved, k)[0]
 
 
 @soft_truncated_softmax_term.defcurvature
@@ -243,21 +255,15 @@ def _(xp, x, target, *, saved, fisher, index, smoothing, k):
     :math:`w = \sum_c t'_c s_c \big(1 + k (1 - s_c)\rho_c\big)`, :math:`\rho_c = -\log p_c/(1 - p_c)`:
     for a hard label the target's gradient is :math:`-w (1 - p_t)`, as for focal loss.
     """
-    m, total, m_flipped, total_flipped = saved
-    t = Distribution(xp, target, x.shape[-1], index=index, smoothing=smoothing)
-    s = probabilities(xp, -k * x, m_flipped, total_flipped)
+    m, total = saved[:2]
+    t, s, target_share = _soft_truncated_targets(xp, x, target, saved, index, smoothing, k)
     variance = variances(xp, x, m, total)
-    target_share = t.dense(x.dtype) * s
     if fisher:
         z = x - m
         u, nlp = complements(xp, z, xp.exp(z), total, first_maximum(xp, z))
         weight = xp.sum(target_share * (1 + k * (1 - s) * log_ratio(xp, nlp, u)), axis=-1, keepdims=True)
         return weight * variance
-    log_p = (x - m) - xp.log(total)
-    p = probabilities(xp, x, m, total)
-    loss = t.expect(-s * log_p)[..., None]
-    share = xp.sum(target_share, axis=-1, keepdims=True)
-    gradient = target_share * (k * log_p - 1) + k * s * loss + p * share
+    gradient, log_p, p, loss, share = _soft_truncated_gradient(xp, x, t, s, target_share, saved, k)
     return (k * target_share * ((1 - p) - (1 - s) * (k * log_p - 1)) - k * k * s * (1 - s) * loss + k * s * gradient
             + variance * share - k * p * s * (t.dense(x.dtype) - share))
 

@@ -10,11 +10,10 @@ before the mean over classes (Abraham & Khan's form).
 from __future__ import annotations
 
 from .common import safe_divide
-from .dice import self_adjusted_sigmoid, self_adjusted_softmax
+from .dice import self_adjusted_sigmoid, start_softmax_overlap_call
 from .dispatch import loss_function
 from .overlap import check_set_options, sigmoid_overlap_loss, softmax_overlap_loss
 from .sigmoid import start_sigmoid_call
-from .softmax import start_softmax_call
 from .validation import check_number
 
 __all__ = ["focal_tversky_loss", "softmax_focal_tversky_loss", "softmax_tversky_loss", "tversky_loss"]
@@ -78,9 +77,7 @@ def _sigmoid_tversky(logits, targets, *, gamma, alpha, beta, smooth, per_sample,
 def _softmax_tversky(logits, labels, *, gamma, alpha, beta, smooth, per_sample, per_image, ignore_empty,
                      ignore_index, axis, weights, reduction, replica_sum):
     options = _check_options(alpha, beta, gamma, smooth, per_sample, per_image, ignore_empty, None, reduction)
-    call, x, targets = start_softmax_call(logits, labels, axis=axis, label_smoothing=0.0, ignore_index=ignore_index,
-                                          weights=weights)
-    p = self_adjusted_softmax(call, x, 0.0)
+    call, targets, p = start_softmax_overlap_call(logits, labels, axis=axis, ignore_index=ignore_index, weights=weights)
     return softmax_overlap_loss(
         call, p, targets, weights, lambda total, p, t: tversky_ratio(call.xp, total, p, t, **options),
         per_sample=per_sample, per_image=per_image, ignore_empty=ignore_empty, reduction=reduction,
