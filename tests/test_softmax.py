@@ -101,6 +101,70 @@ def test_focal_extreme_logits_finite_and_exact(autodiff_framework, gamma, dtype)
     assert outcome.ok, outcome.message
 
 
+def _wide_rows(rng, dtype):
+    """Rows of 20 classes (at least the torch adapter's FUSED_SOFTMAX_MIN_CLASSES, so its
+    eager calls take the fused softmax kernels) with the extremes of each branch."""
+    big = 1e4 if dtype == "float64" else 80.0
+    logits = rng.normal(size=(7, 20)) * 3
+    logits[0, 3] = 60.0  # p_t -> 1: u ~ 1e-25, the loss ~ u^(gamma + 1)
+    logits[1, 5] = -big  # p_t underflows: -log p_t from the log-softmax
+    logits[2] = logits[2] * 1e3  # saturated rows of large logits
+    logits[3, :2] = 25.0  # two tied maxima, one of them the target
+    logits[4] = 0.0  # p_t = 1/20
+    logits[5, 7] = logits[5].max() + 0.7  # u just below and above 1/2
+    logits[6, 7] = logits[6].max() + 0.6
+    labels = np.array([3, 5, int(np.argmax(logits[2])), 0, 9, 7, 7])
+    return logits, labels
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_focal_wide_rows_match_oracle(autodiff_framework, rng, gamma, dtype):
+    logits, labels = _wide_rows(rng, dtype)
+    options = {"gamma": gamma, "alpha": rng.random(20), "reduction": "none"}
+    outcome = run_case(autodiff_framework, Case("softmax_focal_loss", logits, labels, options), dtype=dtype)
+    assert outcome.ok, outcome.message
+    outcome = run_case(autodiff_framework, Case("poly1_cross_entropy", logits, labels,
+                                                {"epsilon": 0.5 + gamma, "reduction": "none"}), dtype=dtype)
+    assert outcome.ok, outcome.message
+
+
+@pytest.mark.parametrize("options", [{"gamma": 2.0}, {"gamma": 0.5, "alpha": 0.25}, {"epsilon": 1.0}],
+                         ids=["gamma_2", "gamma_half_alpha", "poly1_cross_entropy"])
+def test_torch_fused_softmax_kernels_equal_standard_form(rng, monkeypatch, options):
+    """Torch's eager fused kernels (log-softmax, the other classes' sum in the exponentials'
+    buffer, the scaled residual written in the softmax's buffer) compute what the standard
+    form computes: values, gradients, second derivatives (out of place) and vmap of grad."""
+    torch = pytest.importorskip("torch")
+    from imbalance_losses_torch import _adapter
+
+    loss = il.poly1_cross_entropy if "epsilon" in options else il.softmax_focal_loss
+    logits, labels = _wide_rows(rng, "float64")
+    y = torch.tensor(labels)
+
+    def results():
+        x = torch.tensor(logits, requires_grad=True)
+        value = loss(x, y, reduction="none", **options)
+        (grad,) = torch.autograd.grad(value.sum(), x, create_graph=True)
+        (hvp,) = torch.autograd.grad((grad * torch.tensor(np.cos(logits))).sum(), x)
+        (plain_grad,) = torch.autograd.grad(loss(x, y, reduction="none", **options).sum(), x)
+        per_row = torch.func.vmap(torch.func.grad(lambda v, t: loss(v, t, **options)))(x.detach()[:, None], y[:, None])
+        return value.detach(), grad.detach(), plain_grad, hvp, per_row[:, 0]
+
+    calls = []
+    kernels = _adapter.fused_softmax
+    for name in ("log_softmax", "scaled_residual"):
+        monkeypatch.setattr(kernels, name, lambda *a, _f=getattr(kernels, name), _n=name: calls.append(_n) or _f(*a))
+    fused = results()
+    assert {"log_softmax", "scaled_residual"} <= set(calls)
+    monkeypatch.setattr(_adapter, "FUSED_SOFTMAX_MIN_CLASSES", 10**9)
+    calls.clear()
+    standard = results()
+    assert not calls
+    for name, a, b in zip(["value", "grad", "plain", "hvp", "vmap"], fused, standard):
+        torch.testing.assert_close(a, b, rtol=1e-11, atol=1e-15, msg=lambda m, n=name: f"{n}: {m}")
+
+
 def test_focal_gamma_zero_equals_cross_entropy_with_gradients(autodiff_framework, rng):
     logits, labels = class_inputs(rng, ignore=-100)
     f = autodiff_framework

@@ -45,12 +45,61 @@ def _clamping(name, clamp):
     return bound
 
 
-# array_api_compat's torch namespace, with the deviations above corrected and native
-# sigmoid/softplus/lerp kernels of the accuracy the core's `logistic` and `blend` need.
+def _owns_buffer(x):
+    """Whether an op may write into a buffer it has just made from ``x``: not when autograd
+    records it (a second derivative is being built, and ``exp``/``softmax`` keep their
+    output for their own backward)."""
+    return not (torch.is_grad_enabled() and x.requires_grad)
+
+
+def _label_index(target):
+    return (target if target.dtype == torch.int64 else target.long())[..., None]
+
+
+def _exp_sum_excluding(log_p, target):
+    """``sum_{c != target} exp(log_p_c)`` (keepdims): the exponentials' own buffer has the
+    target zeroed, so no (..., C) mask is made."""
+    p = torch.exp(log_p)
+    p = p.scatter_(-1, _label_index(target), 0.0) if _owns_buffer(log_p) else p.scatter(-1, _label_index(target), 0.0)
+    return p.sum(-1, keepdim=True)
+
+
+def _scaled_softmax_residual(x, target, scale):
+    """``scale * (softmax(x) - onehot(target))`` from the fused softmax kernel, finished in its buffer."""
+    index = _label_index(target)
+    minus_one = torch.full((), -1.0, dtype=x.dtype, device=x.device).expand(index.shape)
+    residual = torch.softmax(x, -1)
+    if not _owns_buffer(x):
+        return scale * residual.scatter_add(-1, index, minus_one)
+    residual.scatter_add_(-1, index, minus_one)
+    return residual if isinstance(scale, float) and scale == 1.0 else residual.mul_(scale)
+
+
+# Rows of at least this many classes use the fused softmax kernels eagerly: they beat the
+# standard form's separate kernels from there (softmax focal loss forward + backward, 4M
+# float32 logits, 2 CPU cores: 1000 classes 5.6 ms vs 14.9 ms, 16 classes 16 ms vs 41 ms),
+# but torch's softmax kernels are slow on shorter rows (10 classes: 81 ms vs 57 ms).
+FUSED_SOFTMAX_MIN_CLASSES = 16
+
+
+def _fused_softmax_pays_off(x):
+    return not torch.compiler.is_compiling() and x.shape[-1] >= FUSED_SOFTMAX_MIN_CLASSES
+
+
+fused_softmax = types.SimpleNamespace(
+    log_softmax=lambda x: torch.log_softmax(x, -1), exp_sum_excluding=_exp_sum_excluding,
+    scaled_residual=_scaled_softmax_residual, pays_off=_fused_softmax_pays_off,
+)
+
+
+# array_api_compat's torch namespace, with the deviations above corrected, native
+# sigmoid/softplus/lerp kernels of the accuracy the core's `logistic` and `blend` need,
+# and the fused softmax kernels behind the core's hard-label softmax terms.
 namespace = types.SimpleNamespace(
     **{**vars(_torch_namespace), "take_along_axis": _take_along_axis, "softplus": _softplus,
        "sigmoid": torch.sigmoid, "lerp": torch.lerp, "is_compiling": torch.compiler.is_compiling,
-       "maximum": _clamping("maximum", torch.clamp_min), "minimum": _clamping("minimum", torch.clamp_max)}
+       "maximum": _clamping("maximum", torch.clamp_min), "minimum": _clamping("minimum", torch.clamp_max),
+       "fused_softmax": fused_softmax}
 )
 
 

@@ -260,22 +260,13 @@ def power(xp, base, exponent):
         for _ in range(int(exponent) - 1):
             result = result * base
         return result
+    if 0 < exponent < 1:
+        # The derivative of b^e is infinite at b = 0. A base that is exactly 0 is an
+        # underflowed complement whose own derivative is 0 too: the chain rule's product
+        # must be 0 there (a second derivative of a focal term), not inf * 0 = NaN.
+        positive = base > 0
+        return xp.where(positive, xp.pow(xp.where(positive, base, 1.0), exponent), 0.0)
     return xp.pow(base, exponent)
-
-
-def softplus(xp, x):
-    """``log(1 + e^x)`` without overflow; its gradient is ``sigmoid(x)`` everywhere.
-
-    Written once as ``logaddexp(x, 0)``; an adapter's namespace may provide a
-    native ``softplus`` with the same accuracy, which is then used instead.
-    """
-    native = getattr(xp, "softplus", None)
-    return native(x) if native is not None else xp.logaddexp(x, xp.zeros_like(x))
-
-
-def log_sigmoid(xp, x):
-    """``log(sigmoid(x)) = -softplus(-x)``: finite for every finite ``x``."""
-    return -softplus(xp, -x)
 
 
 def logsumexp(call: LossCall, x, axis=-1, keepdims=False):

@@ -174,7 +174,7 @@ def _(xp, x, y, alpha_array, *, saved, fisher, alpha, gamma, epsilon=0.0):
 
     .. math::
 
-        rac{d^2\ell}{dx^2} = lpha_t q^\gamma \Big[s\bar s + \gamma(\gamma - 1) R^2\,\mathrm{BCE}
+        \frac{d^2\ell}{dx^2} = \alpha_t q^\gamma \Big[s\bar s + \gamma(\gamma - 1) R^2\,\mathrm{BCE}
             + \gamma R (1 - 2s)\,\mathrm{BCE} + 2\gamma R (s - y)
             + \epsilon(\gamma + 1)\, q' (\gamma R + 1 - 2s)\Big]
 
@@ -182,10 +182,8 @@ def _(xp, x, y, alpha_array, *, saved, fisher, alpha, gamma, epsilon=0.0):
     :math:`(1 - 2s)` term: a positive with :math:`s < 1/2`), e.g. down to -0.047 at
     :math:`\gamma = 2`. The positive form (``fisher``) is the logistic model's Fisher
     information :math:`s\bar s` times the loss's effective sample weight
-    :math:`w = lpha_t q^\gamma (1 + 
-ho(\gamma\,\mathrm{BCE}/q + \epsilon(\gamma + 1)))`,
-    :math:`
-ho = s\bar s / q` (:math:`= p_t` for a hard target): for a hard target the
+    :math:`w = \alpha_t q^\gamma (1 + \rho(\gamma\,\mathrm{BCE}/q + \epsilon(\gamma + 1)))`,
+    :math:`\rho = s\bar s / q` (:math:`= p_t` for a hard target): for a hard target the
     gradient is :math:`w (s - y)`, so each sample's Newton step is cross-entropy's and
     the focal term acts as the sample weight it effectively is. Both forms equal
     cross-entropy's :math:`s\bar s` at :math:`\gamma = \epsilon = 0`.

@@ -72,6 +72,75 @@ def probabilities(xp, x, m, total):
     return xp.exp(x - m) / total
 
 
+def fused_softmax(xp, x):
+    """The namespace's fused softmax kernels for ``x``, or None where the standard form is used.
+
+    An eager framework runs each standard operation as its own kernel with its own
+    (..., C) buffer; its fused softmax kernels compute the same in one. An adapter's
+    namespace may provide them as ``fused_softmax``: ``log_softmax(x)``,
+    ``exp_sum_excluding(log_p, target)`` (``sum_{c != t} exp(log_p_c)``, keepdims),
+    ``scaled_residual(x, target, scale)`` (``scale * (softmax(x) - onehot(t))``) and
+    ``pays_off(x)``, whether they are faster for ``x`` (not under a compiler, which
+    fuses the standard form itself; not for short rows).
+    """
+    kernels = getattr(xp, "fused_softmax", None)
+    return kernels if kernels is not None and kernels.pays_off(x) else None
+
+
+def _is_target(xp, target, num_classes):
+    ids = xp.arange(num_classes, dtype=target.dtype, device=device_of(target))
+    return target[..., None] == ids
+
+
+def target_parts(xp, x, target):
+    """``(-log p_t, u = 1 - p_t)`` of each row's integer label (keepdims), both exact (``p_t``
+    is ``exp(log p_t)``), followed in the standard form by the row's shift and total.
+
+    ``u`` is summed over the other classes, never formed as ``1 - p_t``: exact
+    however close ``p_t`` is to 1. In the standard form (row statistics),
+    ``-log p_t = log1p(rest)`` where the target is the row's maximum and
+    ``log(total) - z_t`` elsewhere. With fused kernels (log-softmax), ``-log p_t =
+    -log1p(-u)`` where ``u < 1/2`` (the log-softmax there is ``-log(1 + rest)``, whose
+    rest may have rounded away) and the log-softmax's own elsewhere, where
+    ``-log p_t >= log 2``. Neither takes the log of an underflowed ``p_t``.
+    """
+    kernels = fused_softmax(xp, x)
+    if kernels is None:
+        m, e, total = row_statistics(xp, x)
+        z_t = xp.take_along_axis(x - m, target[..., None], axis=-1)
+        rest = _rest(xp, e, _is_target(xp, target, x.shape[-1]))
+        # Where the target is the maximum, -log p_t = log1p(sum_{c != t} e^(x_c - x_t)):
+        # rest * e^(-z_t) is rest there (z_t = 0) and keeps the dependence on x_t exact
+        # also at tied maxima, between which the maximum's own derivative is split. (The
+        # inner where keeps e^(-z_t) = inf out of the other branch and its derivative.)
+        top = z_t == 0
+        nlp = xp.where(top, xp.log1p(rest * xp.exp(-xp.where(top, z_t, 0.0))), xp.log(total) - z_t)
+        return nlp, rest / total, m, total
+    log_p = kernels.log_softmax(x)
+    log_p_t = xp.take_along_axis(log_p, target[..., None], axis=-1)
+    u = kernels.exp_sum_excluding(log_p, target)
+    dominant = u < 0.5
+    # The inner where keeps log1p(-1) = -inf out of the unused branch (and its derivative).
+    nlp = xp.where(dominant, -xp.log1p(-xp.where(dominant, u, 0.0)), -log_p_t)
+    return nlp, u
+
+
+def scaled_softmax_residual(xp, x, target, scale, stats=None):
+    """``scale * (softmax(x) - onehot(target))`` for integer labels: cross-entropy's
+    gradient scaled per row (``scale`` of shape (..., 1) or a number), which is every
+    hard-label softmax term's gradient.
+
+    ``stats`` are the row's saved ``(m, total)`` when the term has them (else they are
+    recomputed, by the forward's expressions, which a compiler computes once).
+    """
+    kernels = fused_softmax(xp, x)
+    if kernels is not None:
+        return kernels.scaled_residual(x, target, scale)
+    m, total = row_statistics(xp, x)[::2] if stats is None else stats
+    p = probabilities(xp, x, m, total)
+    return scale * xp.where(_is_target(xp, target, x.shape[-1]), p - 1, p)
+
+
 def _distribution(xp, x, target, index, smoothing):
     return Distribution(xp, target, x.shape[-1], index=index, smoothing=smoothing)
 
@@ -94,11 +163,11 @@ def softmax_cross_entropy_term(xp, x, target, class_weights, *, index, smoothing
 def _(xp, x, target, class_weights, *, saved, index, smoothing):
     # d/dx_j [W log(total) - sum_c w_c t'_c z_c] = W p_j - w_j t'_j (the row shift cancels).
     t = _distribution(xp, x, target, index, smoothing)
-    p = probabilities(xp, x, *saved)
     total_weight = t.expect_vector(class_weights)
     total_weight = total_weight if isinstance(total_weight, float) else total_weight[..., None]
     if t.gathers:  # w_j t'_j = W at the label, 0 elsewhere
-        return total_weight * (p - t.dense(x.dtype))
+        return scaled_softmax_residual(xp, x, target, total_weight, saved)
+    p = probabilities(xp, x, *saved)
     weighted_targets = t.dense(x.dtype) if class_weights is None else t.dense(x.dtype) * class_weights
     return total_weight * p - weighted_targets
 
@@ -150,26 +219,18 @@ def log_ratio(xp, nlp, u):
     return xp.where(positive, nlp / xp.where(positive, u, 1.0), 1.0)
 
 
-def _focal_parts(xp, x, target, alpha_vector, m, e, total, index, smoothing, alpha):
-    """Per needed class: ``a t'``, ``u = 1 - p``, ``-log p``, ``p``, and the target mask.
-
-    For integer labels without smoothing only the target's class is needed: its
-    complement is the sum of the other classes' ``e`` (taken apart from the
-    target, exact however close ``p_t`` is to 1), and ``-log p_t = log1p(rest)``
-    when the target is its row's maximum.
-    """
-    t = _distribution(xp, x, target, index, smoothing)
-    z = x - m
-    if t.gathers:
-        is_target = t.dense(xp.bool)
-        z_t = t.at_target(z)[..., None]
-        rest = _rest(xp, e, is_target)
-        nlp = xp.where(z_t == 0, xp.log1p(rest), xp.log(total) - z_t)
-        a = alpha if alpha_vector is None else t.at_target_of_vector(alpha_vector)[..., None]
-        return (1.0 if a is None else a), rest / total, nlp, xp.exp(z_t) / total, is_target
-    u, nlp = complements(xp, z, e, total, first_maximum(xp, z))
+def _dense_focal_parts(xp, x, t, alpha_vector, m, e, total, alpha):
+    """For dense or smoothed targets, per class: ``a t'``, ``u = 1 - p``, ``-log p``, ``p``."""
+    u, nlp = complements(xp, x - m, e, total, first_maximum(xp, x - m))
     a = alpha if alpha_vector is None else alpha_vector
-    return (t.dense(x.dtype) if a is None else t.dense(x.dtype) * a), u, nlp, e / total, None
+    return (t.dense(x.dtype) if a is None else t.dense(x.dtype) * a), u, nlp, e / total
+
+
+def _target_alpha(xp, t, alpha_vector, alpha):
+    """``alpha_t`` per row (keepdims) for integer labels: the vector's entry, the number, or 1."""
+    if alpha_vector is not None:
+        return t.at_target_of_vector(alpha_vector)[..., None]
+    return 1.0 if alpha is None else alpha
 
 
 @closed_form("softmax_focal", rowwise=True)
@@ -178,39 +239,50 @@ def softmax_focal_term(xp, x, target, alpha_vector, *, index, smoothing, alpha, 
 
     ``epsilon`` is Poly-1's weight of the first polynomial term (0: focal loss);
     since :math:`\sum_c t'_c = 1`, at :math:`\gamma = 0` its term is
-    :math:`\epsilon (1 - \sum_c t'_c p_c)`.
+    :math:`\epsilon (1 - \sum_c t'_c p_c)`. For integer labels without smoothing only
+    the target's class enters (:func:`target_parts`, saved for the derivative);
+    otherwise every class, from the row's saved maximum and total.
     """
-    m, e, total = row_statistics(xp, x)
-    weight, u, nlp, _, _ = _focal_parts(xp, x, target, alpha_vector, m, e, total, index, smoothing, alpha)
+    t = _distribution(xp, x, target, index, smoothing)
+    if t.gathers:
+        saved = target_parts(xp, x, target)
+        nlp, u = saved[:2]
+        weight = _target_alpha(xp, t, alpha_vector, alpha)
+    else:
+        m, e, total = row_statistics(xp, x)
+        saved = (m, total)
+        weight, u, nlp, _ = _dense_focal_parts(xp, x, t, alpha_vector, m, e, total, alpha)
     if gamma:
         weight = weight * power(xp, u, gamma)
     if epsilon:
         nlp = nlp + epsilon * u
-    return xp.sum(weight * nlp, axis=-1), (m, total)
+    return xp.sum(weight * nlp, axis=-1), saved
 
 
 class FocalWeights(NamedTuple):
     """The derivative's weights ``B`` and what they are made of, for the derivative and the curvature."""
 
-    e: Any  # exp(x - m)
-    p_needed: Any  # p of the classes the targets need
+    p_needed: Any  # p of the classes the targets need (the target's alone for integer labels)
     u: Any  # 1 - p of those classes, exact
     rho: Any  # -log p / u (None at gamma 0, where nothing needs it)
     modulated: Any  # a t' u^gamma
     weights: Any  # B = a t' u^gamma (1 + gamma p rho + epsilon (gamma + 1) p)
-    is_target: Any  # the hard label's mask (None for dense or smoothed targets)
 
 
-def _focal_weights(xp, x, target, alpha_vector, saved, index, smoothing, alpha, gamma, epsilon) -> FocalWeights:
-    m, total = saved
-    e = xp.exp(x - m)
-    weight, u, nlp, p_needed, is_target = _focal_parts(xp, x, target, alpha_vector, m, e, total, index, smoothing, alpha)
+def _focal_weights(xp, x, t, alpha_vector, saved, alpha, gamma, epsilon) -> FocalWeights:
+    if t.gathers:
+        nlp, u = saved[:2]
+        p_needed = xp.exp(-nlp)
+        weight = _target_alpha(xp, t, alpha_vector, alpha)
+    else:
+        m, total = saved
+        weight, u, nlp, p_needed = _dense_focal_parts(xp, x, t, alpha_vector, m, xp.exp(x - m), total, alpha)
     rho = log_ratio(xp, nlp, u) if gamma else None
     modulated = weight * power(xp, u, gamma) if gamma else weight
     slope = 1 + gamma * p_needed * rho if gamma else 1.0
     if epsilon:
         slope = slope + epsilon * (gamma + 1) * p_needed
-    return FocalWeights(e, p_needed, u, rho, modulated, modulated * slope, is_target)
+    return FocalWeights(p_needed, u, rho, modulated, modulated * slope)
 
 
 @softmax_focal_term.defderivative
@@ -223,14 +295,15 @@ def _(xp, x, target, alpha_vector, *, saved, index, smoothing, alpha, gamma, eps
         \frac{\partial \ell}{\partial x_j} = p_j \sum_c B_c - B_j
 
     since :math:`\partial p_c / \partial x_j = p_c(\delta_{cj} - p_j)`. For a hard label
-    only :math:`B_t` is non-zero: :math:`B_t (p_j - \delta_{tj})`. Only :math:`u^\gamma`
-    appears, so the gradient is finite for every :math:`\gamma \ge 0`.
+    only :math:`B_t` is non-zero: :math:`B_t (p_j - \delta_{tj})`, cross-entropy's
+    gradient scaled per row. Only :math:`u^\gamma` appears, so the gradient is finite
+    for every :math:`\gamma \ge 0`.
     """
-    f = _focal_weights(xp, x, target, alpha_vector, saved, index, smoothing, alpha, gamma, epsilon)
-    p = f.e / saved[1]
-    if f.is_target is not None:
-        return f.weights * xp.where(f.is_target, p - 1, p)
-    return p * xp.sum(f.weights, axis=-1, keepdims=True) - f.weights
+    t = _distribution(xp, x, target, index, smoothing)
+    f = _focal_weights(xp, x, t, alpha_vector, saved, alpha, gamma, epsilon)
+    if t.gathers:
+        return scaled_softmax_residual(xp, x, target, f.weights, saved[2:] or None)
+    return probabilities(xp, x, *saved) * xp.sum(f.weights, axis=-1, keepdims=True) - f.weights
 
 
 @softmax_focal_term.defcurvature
@@ -254,12 +327,13 @@ def _(xp, x, target, alpha_vector, *, saved, fisher, index, smoothing, alpha, ga
     (for a hard label the gradient is :math:`B_t (p - e_t)`, cross-entropy's times
     :math:`B_t`). Both equal cross-entropy's at :math:`\gamma = \epsilon = 0`.
     """
-    f = _focal_weights(xp, x, target, alpha_vector, saved, index, smoothing, alpha, gamma, epsilon)
-    m, total = saved
+    t = _distribution(xp, x, target, index, smoothing)
+    f = _focal_weights(xp, x, t, alpha_vector, saved, alpha, gamma, epsilon)
+    m, e, total = row_statistics(xp, x)
     z = x - m
     first = first_maximum(xp, z)
-    u_all, _ = complements(xp, z, f.e, total, first)
-    p = f.e / total
+    u_all, _ = complements(xp, z, e, total, first)
+    p = e / total
     fisher_part = p * u_all * xp.sum(f.weights, axis=-1, keepdims=True)
     if fisher:
         return fisher_part
@@ -271,8 +345,8 @@ def _(xp, x, target, alpha_vector, *, saved, fisher, index, smoothing, alpha, ga
         second = second + gamma * (over_u * (2 + (gamma - 1) * p_needed * rho + epsilon * (gamma + 1) * p_needed)
                                    - modulated * rho)
     second = second * p_needed
-    if f.is_target is not None:  # only the target's H_t is non-zero
-        return xp.where(f.is_target, second * u * u, p * p * second) + fisher_part
+    if t.gathers:  # only the target's H_t is non-zero
+        return xp.where(t.dense(xp.bool), second * u * u, p * p * second) + fisher_part
     rest = xp.sum(xp.where(first, 0.0, second), axis=-1, keepdims=True)
     others = xp.where(first, rest, xp.sum(second, axis=-1, keepdims=True) - second)
     return second * u_all * u_all + p * p * others + fisher_part
