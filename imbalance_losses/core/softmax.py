@@ -4,7 +4,8 @@ Every function here moves the class ``axis`` last and computes its per-element
 loss as a closed-form term over each row of logits: the value, an expectation
 over the (smoothed) targets (:class:`~imbalance_losses.core.targets.Distribution`),
 and its derivative with respect to the row, side by side. A term saves only
-per-row statistics (the row maximum and log-sum-exp) for its derivative.
+per-row statistics for its derivative (the row's maximum and total; for integer
+labels the target's ``-log p_t`` and exact complement ``1 - p_t``).
 """
 
 from __future__ import annotations
@@ -130,8 +131,8 @@ def scaled_softmax_residual(xp, x, target, scale, stats=None):
     gradient scaled per row (``scale`` of shape (..., 1) or a number), which is every
     hard-label softmax term's gradient.
 
-    ``stats`` are the row's saved ``(m, total)`` when the term has them (else they are
-    recomputed, by the forward's expressions, which a compiler computes once).
+    ``stats`` are the row's saved ``(m, total)``; a term whose forward ran on fused
+    kernels has none, and should this call not use them too, they are recomputed.
     """
     kernels = fused_softmax(xp, x)
     if kernels is not None:
