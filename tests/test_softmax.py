@@ -132,9 +132,9 @@ def test_focal_wide_rows_match_oracle(autodiff_framework, rng, gamma, dtype):
 @pytest.mark.parametrize("options", [{"gamma": 2.0}, {"gamma": 0.5, "alpha": 0.25}, {"epsilon": 1.0}],
                          ids=["gamma_2", "gamma_half_alpha", "poly1_cross_entropy"])
 def test_torch_fused_softmax_kernels_equal_standard_form(rng, monkeypatch, options):
-    """Torch's eager fused kernels (log-softmax, the other classes' sum in the exponentials'
-    buffer, the scaled residual written in the softmax's buffer) compute what the standard
-    form computes: values, gradients, second derivatives (out of place) and vmap of grad."""
+    """Torch's eager fused kernels (the row statistics and the complement from one softmax
+    buffer, the scaled residual written in another) compute what the standard form
+    computes: values, gradients, second derivatives (out of place) and vmap of grad."""
     torch = pytest.importorskip("torch")
     from imbalance_losses_torch import _adapter
 
@@ -153,10 +153,10 @@ def test_torch_fused_softmax_kernels_equal_standard_form(rng, monkeypatch, optio
 
     calls = []
     kernels = _adapter.fused_softmax
-    for name in ("log_softmax", "scaled_residual"):
+    for name in ("target_statistics", "scaled_residual"):
         monkeypatch.setattr(kernels, name, lambda *a, _f=getattr(kernels, name), _n=name: calls.append(_n) or _f(*a))
     fused = results()
-    assert {"log_softmax", "scaled_residual"} <= set(calls)
+    assert {"target_statistics", "scaled_residual"} <= set(calls)
     monkeypatch.setattr(_adapter, "FUSED_SOFTMAX_MIN_CLASSES", 10**9)
     calls.clear()
     standard = results()

@@ -56,12 +56,15 @@ def _label_index(target):
     return (target if target.dtype == torch.int64 else target.long())[..., None]
 
 
-def _exp_sum_excluding(log_p, target):
-    """``sum_{c != target} exp(log_p_c)`` (keepdims): the exponentials' own buffer has the
-    target zeroed, so no (..., C) mask is made."""
-    p = torch.exp(log_p)
-    p = p.scatter_(-1, _label_index(target), 0.0) if _owns_buffer(log_p) else p.scatter(-1, _label_index(target), 0.0)
-    return p.sum(-1, keepdim=True)
+def _target_statistics(x, target):
+    """The row's maximum ``m``, total ``sum_c e^(x_c - m)`` and the target's complement
+    ``sum_{c != t} p_c`` (keepdims) from one softmax buffer: the total is ``1 / max_c p_c``,
+    and the target is zeroed in the buffer before it is summed (no (..., C) mask)."""
+    p = torch.softmax(x, -1)
+    total = 1 / p.amax(-1, keepdim=True)
+    index = _label_index(target)
+    p = p.scatter_(-1, index, 0.0) if _owns_buffer(x) else p.scatter(-1, index, 0.0)
+    return x.amax(-1, keepdim=True), total, p.sum(-1, keepdim=True)
 
 
 def _scaled_softmax_residual(x, target, scale):
@@ -87,8 +90,7 @@ def _fused_softmax_pays_off(x):
 
 
 fused_softmax = types.SimpleNamespace(
-    log_softmax=lambda x: torch.log_softmax(x, -1), exp_sum_excluding=_exp_sum_excluding,
-    scaled_residual=_scaled_softmax_residual, pays_off=_fused_softmax_pays_off,
+    target_statistics=_target_statistics, scaled_residual=_scaled_softmax_residual, pays_off=_fused_softmax_pays_off,
 )
 
 

@@ -5,7 +5,7 @@ loss as a closed-form term over each row of logits: the value, an expectation
 over the (smoothed) targets (:class:`~imbalance_losses.core.targets.Distribution`),
 and its derivative with respect to the row, side by side. A term saves only
 per-row statistics for its derivative (the row's maximum and total; for integer
-labels the target's ``-log p_t`` and exact complement ``1 - p_t``).
+labels also the target's ``-log p_t`` and exact complement ``1 - p_t``).
 """
 
 from __future__ import annotations
@@ -77,9 +77,9 @@ def fused_softmax(xp, x):
     """The namespace's fused softmax kernels for ``x``, or None where the standard form is used.
 
     An eager framework runs each standard operation as its own kernel with its own
-    (..., C) buffer; its fused softmax kernels compute the same in one. An adapter's
-    namespace may provide them as ``fused_softmax``: ``log_softmax(x)``,
-    ``exp_sum_excluding(log_p, target)`` (``sum_{c != t} exp(log_p_c)``, keepdims),
+    (..., C) buffer; its fused softmax kernel computes the same in one. An adapter's
+    namespace may provide them as ``fused_softmax``: ``target_statistics(x, target)``
+    (the row's maximum, total and the target's complement, keepdims),
     ``scaled_residual(x, target, scale)`` (``scale * (softmax(x) - onehot(t))``) and
     ``pays_off(x)``, whether they are faster for ``x`` (not under a compiler, which
     fuses the standard form itself; not for short rows).
@@ -94,51 +94,42 @@ def _is_target(xp, target, num_classes):
 
 
 def target_parts(xp, x, target):
-    """``(-log p_t, u = 1 - p_t)`` of each row's integer label (keepdims), both exact (``p_t``
-    is ``exp(log p_t)``), followed in the standard form by the row's shift and total.
+    """``(-log p_t, u, m, total)`` for integer labels (each keepdims): the target's negative
+    log-probability and complement ``u = 1 - p_t``, both exact, and the row statistics.
 
-    ``u`` is summed over the other classes, never formed as ``1 - p_t``: exact
-    however close ``p_t`` is to 1. In the standard form (row statistics),
-    ``-log p_t = log1p(rest)`` where the target is the row's maximum and
-    ``log(total) - z_t`` elsewhere. With fused kernels (log-softmax), ``-log p_t =
-    -log1p(-u)`` where ``u < 1/2`` (the log-softmax there is ``-log(1 + rest)``, whose
-    rest may have rounded away) and the log-softmax's own elsewhere, where
-    ``-log p_t >= log 2``. Neither takes the log of an underflowed ``p_t``.
+    ``u`` is the other classes' sum (``rest / total``), never ``1 - p_t``: exact however
+    close ``p_t`` is to 1. Where the target is the row's maximum, ``-log p_t =
+    log1p(rest)``; elsewhere ``log(total) - z_t``, exact for a ``p_t`` of any magnitude
+    (no log of an underflowed ``p_t``). The statistics come from the standard form
+    or, where an adapter offers them, from one fused kernel (:func:`fused_softmax`).
     """
     kernels = fused_softmax(xp, x)
     if kernels is None:
         m, e, total = row_statistics(xp, x)
-        z_t = xp.take_along_axis(x - m, target[..., None], axis=-1)
         rest = _rest(xp, e, _is_target(xp, target, x.shape[-1]))
-        # Where the target is the maximum, -log p_t = log1p(sum_{c != t} e^(x_c - x_t)):
-        # rest * e^(-z_t) is rest there (z_t = 0) and keeps the dependence on x_t exact
-        # also at tied maxima, between which the maximum's own derivative is split. (The
-        # inner where keeps e^(-z_t) = inf out of the other branch and its derivative.)
-        top = z_t == 0
-        nlp = xp.where(top, xp.log1p(rest * xp.exp(-xp.where(top, z_t, 0.0))), xp.log(total) - z_t)
-        return nlp, rest / total, m, total
-    log_p = kernels.log_softmax(x)
-    log_p_t = xp.take_along_axis(log_p, target[..., None], axis=-1)
-    u = kernels.exp_sum_excluding(log_p, target)
-    dominant = u < 0.5
-    # The inner where keeps log1p(-1) = -inf out of the unused branch (and its derivative).
-    nlp = xp.where(dominant, -xp.log1p(-xp.where(dominant, u, 0.0)), -log_p_t)
-    return nlp, u
+        u = rest / total
+        z_t = xp.take_along_axis(x - m, target[..., None], axis=-1)
+    else:
+        m, total, u = kernels.target_statistics(x, target)
+        rest = u * total
+        z_t = xp.take_along_axis(x, target[..., None], axis=-1) - m
+    # rest * e^(-z_t) is rest where the target is the maximum (z_t = 0) and keeps the
+    # dependence on x_t exact there also at tied maxima, between which the maximum's
+    # own derivative is split (second derivatives). The inner where keeps e^(-z_t) =
+    # inf out of the other branch and its derivative.
+    top = z_t == 0
+    nlp = xp.where(top, xp.log1p(rest * xp.exp(-xp.where(top, z_t, 0.0))), xp.log(total) - z_t)
+    return nlp, u, m, total
 
 
-def scaled_softmax_residual(xp, x, target, scale, stats=None):
-    """``scale * (softmax(x) - onehot(target))`` for integer labels: cross-entropy's
-    gradient scaled per row (``scale`` of shape (..., 1) or a number), which is every
-    hard-label softmax term's gradient.
-
-    ``stats`` are the row's saved ``(m, total)``; a term whose forward ran on fused
-    kernels has none, and should this call not use them too, they are recomputed.
-    """
+def scaled_softmax_residual(xp, x, target, scale, stats):
+    """``scale * (softmax(x) - onehot(target))`` for integer labels, from the row's saved
+    ``stats = (m, total)``: cross-entropy's gradient scaled per row (``scale`` of shape
+    (..., 1) or a number), which is every hard-label softmax term's gradient."""
     kernels = fused_softmax(xp, x)
     if kernels is not None:
         return kernels.scaled_residual(x, target, scale)
-    m, total = row_statistics(xp, x)[::2] if stats is None else stats
-    p = probabilities(xp, x, m, total)
+    p = probabilities(xp, x, *stats)
     return scale * xp.where(_is_target(xp, target, x.shape[-1]), p - 1, p)
 
 
@@ -303,7 +294,7 @@ def _(xp, x, target, alpha_vector, *, saved, index, smoothing, alpha, gamma, eps
     t = _distribution(xp, x, target, index, smoothing)
     f = _focal_weights(xp, x, t, alpha_vector, saved, alpha, gamma, epsilon)
     if t.gathers:
-        return scaled_softmax_residual(xp, x, target, f.weights, saved[2:] or None)
+        return scaled_softmax_residual(xp, x, target, f.weights, saved[2:])
     return probabilities(xp, x, *saved) * xp.sum(f.weights, axis=-1, keepdims=True) - f.weights
 
 
