@@ -87,3 +87,27 @@ def test_ghm_r_matches_authentic_smooth_l1_weighting(rng):
 def test_state_of_wrong_length_is_rejected():
     with pytest.raises(ValueError, match=r"`state`.*\(10,\).*\(5,\)"):
         il.ghm_c_loss(np.zeros(4), np.zeros(4), momentum=0.5, state=np.zeros(5))
+
+
+@pytest.mark.parametrize("loss_name", ["ghm_c_loss", "ghm_r_loss"])
+def test_torch_vmap_counts_each_sample_alone(rng, loss_name):
+    """``torch.func.vmap`` of a GHM loss (its histogram is a custom op with a batching
+    rule): per-sample losses, states and gradients equal a loop over the samples."""
+    torch = pytest.importorskip("torch")
+    fn = getattr(il, loss_name)
+    logits, targets = (torch.from_numpy(a) for a in binary_inputs(rng, shape=(3, 4, 6), soft=True))
+    # Zero weights move elements past the histogram: index `bins`, the batching rule's block edge.
+    weights = torch.from_numpy((rng.random((3, 4, 6)) > 0.2).astype(np.float64))
+
+    def per_sample(x, y, w):
+        return fn(x, y, bins=5, weights=w)
+
+    losses, states = torch.func.vmap(per_sample)(logits, targets, weights)
+    grads = torch.func.vmap(torch.func.grad(lambda x, y, w: per_sample(x, y, w)[0]))(logits, targets, weights)
+    for i in range(3):
+        x = logits[i].clone().requires_grad_()
+        loss, state = per_sample(x, targets[i], weights[i])
+        loss.backward()
+        torch.testing.assert_close(losses[i], loss.detach(), rtol=1e-12, atol=0)
+        torch.testing.assert_close(states[i], state, rtol=0, atol=0)
+        torch.testing.assert_close(grads[i], x.grad, rtol=1e-12, atol=1e-15)

@@ -19,6 +19,12 @@ def _take_along_axis(x, indices, /, *, axis=-1):
     return torch.gather(x, axis, indices.expand(batch) if indices.dtype == torch.int64 else indices.expand(batch).long())
 
 
+def _take(x, indices, /, *, axis=None):
+    """``index_select``, which takes int32 indices as they are: array_api_compat's ``take``
+    also wraps negative indices, an extra pass the core never needs."""
+    return torch.index_select(x, 0 if axis is None else axis, indices)
+
+
 def _softplus(x):
     """Exact softplus from one fused kernel (gradient sigmoid(x), 1/2 at 0).
 
@@ -98,7 +104,7 @@ fused_softmax = types.SimpleNamespace(
 # sigmoid/softplus/lerp kernels of the accuracy the core's `logistic` and `blend` need,
 # and the fused softmax kernels behind the core's hard-label softmax terms.
 namespace = types.SimpleNamespace(
-    **{**vars(_torch_namespace), "take_along_axis": _take_along_axis, "softplus": _softplus,
+    **{**vars(_torch_namespace), "take": _take, "take_along_axis": _take_along_axis, "softplus": _softplus,
        "sigmoid": torch.sigmoid, "lerp": torch.lerp, "is_compiling": torch.compiler.is_compiling,
        "maximum": _clamping("maximum", torch.clamp_min), "minimum": _clamping("minimum", torch.clamp_max),
        "fused_softmax": fused_softmax}
@@ -192,14 +198,38 @@ def closed_form(key, xp, x, arrays):
     return _ClosedFormFunction.apply(x, key, *arrays)[0]
 
 
+@torch.library.custom_op("imbalance_losses::bin_counts", mutates_args=())
+def _bin_counts(index: torch.Tensor, length: int) -> torch.Tensor:
+    """``bincount`` of integer ``index`` with values in ``[0, length]``: ``length + 1`` int64 counts.
+
+    A custom op, so that ``torch.compile`` calls the kernel as it is, with the output
+    shape declared below: ``bincount``'s data-dependent size is a graph break, and
+    Inductor's own ``index_add_`` loop serialises on the few counters (4M elements, 30
+    bins, 2 CPU cores: 22 ms compiled against 2.8 ms for ``bincount``, 3.9 ms for eager
+    ``index_add_``).
+    """
+    return torch.bincount(index.reshape(-1), minlength=length + 1)
+
+
+@_bin_counts.register_fake
+def _(index, length):
+    return index.new_empty(length + 1, dtype=torch.int64)
+
+
+@torch.library.register_vmap("imbalance_losses::bin_counts")
+def _(info, in_dims, index, length):
+    # Each batch entry counts into its own block of length + 1 bins of one histogram.
+    batch = index.movedim(in_dims[0], 0)
+    size = batch.shape[0]
+    offsets = torch.arange(size, dtype=batch.dtype, device=batch.device) * (length + 1)
+    flat = (batch.reshape(size, -1) + offsets[:, None]).reshape(-1)
+    return _bin_counts(flat, size * (length + 1) - 1).reshape(size, length + 1), 0
+
+
 def bin_counts(index, length, dtype):
-    """Histogram of integer ``index`` over ``[0, length)`` (``length``: not counted) in one
-    scatter-add, O(N), exact in int64; ``index_add_`` rather than ``bincount``, whose
-    output size depends on the data (a graph break)."""
-    counts = torch.zeros(length + 1, dtype=torch.int64, device=index.device)
-    flat = index.reshape(-1)
-    counts.index_add_(0, flat, torch.ones((), dtype=torch.int64, device=index.device).expand(flat.shape[0]))
-    return counts[:length].to(dtype)
+    """Histogram of integer ``index`` over ``[0, length)`` (``length``: not counted), O(N),
+    exact in int64, by the ``bin_counts`` op above."""
+    return _bin_counts(index, length)[:length].to(dtype)
 
 
 def replica_sum(group=None):
