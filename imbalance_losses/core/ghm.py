@@ -6,7 +6,7 @@ histogram of ``bins`` equal bins over [0, 1], normalised as mmdetection does:
 ``tot`` is the number of valid elements. With ``momentum > 0`` the bin counts are
 an exponential moving average carried in a ``(bins,)`` state array that is
 passed in and returned (functional, jit-friendly). The histogram costs O(N): the
-adapter's native counting (``index_add``, ``bincount``, ``unsorted_segment_sum``),
+adapter's native counting (``bincount``, ``.at[].add``, ``DenseBincount``),
 or a sort and ``searchsorted`` in the standard; no N x bins array, no Python loop
 over bins, no host synchronisation.
 """
@@ -43,13 +43,13 @@ def _check_options(bins, momentum, bias_correction):
 def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state, bias_correction, replica_sum=None):
     """GHM's per-element weights ``beta`` and the new EMA state.
 
-    ``g`` holds gradient norms in [0, 1] (no gradient flows through them);
-    ``valid`` is a boolean mask or None. Bin ``i`` is ``[i/M, (i+1)/M)`` and the
+    ``g`` holds gradient norms in [0, 1], computed from stopped logits by the caller:
+    no gradient flows through them, and no autograd graph is recorded for them (two
+    logits-sized arrays it would keep); ``valid`` is a boolean mask or None. Bin ``i`` is ``[i/M, (i+1)/M)`` and the
     last bin also holds ``g = 1`` (mmdetection widens its last edge by 1e-6). A NaN
     ``g`` (a NaN logit) gives a NaN loss, never an out-of-bounds read.
     """
     xp = call.xp
-    g = call.stop_gradient(g)
     # Truncation of a non-negative value is its floor; clipping the integer puts g = 1 in
     # the last bin and keeps any index in range (a NaN g, from a NaN logit, whatever its
     # cast gives: that element's loss is NaN anyway, and nothing reads out of bounds).
@@ -169,7 +169,7 @@ def ghm_c_loss(
     call, x, y = start_sigmoid_call(logits, targets, weights=weights, state=state)
     xp = call.xp
     valid, w = _valid_mask(call, weights, x)
-    g = xp.abs(sigmoid(xp, x) - y)
+    g = xp.abs(sigmoid(xp, call.stop_gradient(x)) - y)
     beta, new_state = gradient_density_weights(
         call, g, valid, bins=bins, momentum=momentum, state=state, bias_correction=bias_correction,
         replica_sum=replica_sum,
@@ -221,7 +221,7 @@ def ghm_r_loss(
         raise invalid_argument("target", "a floating-point array", f"dtype {target.dtype}")
     y = call.asarray(target)
     check_shape("target", y.shape, x.shape, "the shape of `pred`,")
-    d = x - y
+    d = call.stop_gradient(x) - y
     valid, w = _valid_mask(call, weights, x)
     beta, new_state = gradient_density_weights(
         call, xp.abs(d) / xp.sqrt(d * d + mu * mu), valid, bins=bins, momentum=momentum, state=state,
