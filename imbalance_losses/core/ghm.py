@@ -45,9 +45,10 @@ def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state,
 
     ``g`` holds gradient norms in [0, 1], computed from stopped logits by the caller:
     no gradient flows through them, and no autograd graph is recorded for them (two
-    logits-sized arrays it would keep); ``valid`` is a boolean mask or None. Bin ``i`` is ``[i/M, (i+1)/M)`` and the
-    last bin also holds ``g = 1`` (mmdetection widens its last edge by 1e-6). A NaN
-    ``g`` (a NaN logit) gives a NaN loss, never an out-of-bounds read.
+    logits-sized arrays it would keep); ``valid`` is a boolean mask or None. Bin ``i``
+    is ``[i/M, (i+1)/M)`` and the last bin also holds ``g = 1`` (mmdetection widens its
+    last edge by 1e-6). A NaN ``g`` (a NaN logit) gives a NaN loss, never an
+    out-of-bounds read.
     """
     xp = call.xp
     # Truncation of a non-negative value is its floor; clipping the integer puts g = 1 in

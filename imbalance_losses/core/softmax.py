@@ -17,13 +17,12 @@ from .common import (
     LossCall,
     class_axis_last,
     combine_weights,
-    device_of,
     option_vector,
     power,
     start_call,
 )
 from .dispatch import loss_function
-from .targets import ClassTargets, Distribution
+from .targets import ClassTargets, Distribution, label_mask
 from .terms import WeightedTerm
 from .validation import check_number
 
@@ -88,11 +87,6 @@ def fused_softmax(xp, x):
     return kernels if kernels is not None and kernels.pays_off(x) else None
 
 
-def _is_target(xp, target, num_classes):
-    ids = xp.arange(num_classes, dtype=target.dtype, device=device_of(target))
-    return target[..., None] == ids
-
-
 def target_parts(xp, x, target):
     """``(-log p_t, u, m, total)`` for integer labels (each keepdims): the target's negative
     log-probability and complement ``u = 1 - p_t``, both exact, and the row statistics.
@@ -106,7 +100,7 @@ def target_parts(xp, x, target):
     kernels = fused_softmax(xp, x)
     if kernels is None:
         m, e, total = row_statistics(xp, x)
-        rest = _rest(xp, e, _is_target(xp, target, x.shape[-1]))
+        rest = _rest(xp, e, label_mask(xp, target, x.shape[-1]))
         u = rest / total
         z_t = xp.take_along_axis(x - m, target[..., None], axis=-1)
     else:
@@ -130,7 +124,7 @@ def scaled_softmax_residual(xp, x, target, scale, stats):
     if kernels is not None:
         return kernels.scaled_residual(x, target, scale)
     p = probabilities(xp, x, *stats)
-    return scale * xp.where(_is_target(xp, target, x.shape[-1]), p - 1, p)
+    return scale * xp.where(label_mask(xp, target, x.shape[-1]), p - 1, p)
 
 
 def _distribution(xp, x, target, index, smoothing):
@@ -174,8 +168,7 @@ def _(xp, x, target, class_weights, *, saved, fisher, index, smoothing):
 
 def first_maximum(xp, z):
     """Each row's first maximum, as a (..., C) mask (its ``z`` is 0)."""
-    first = xp.argmax(z, axis=-1, keepdims=True)
-    return xp.arange(z.shape[-1], dtype=first.dtype, device=device_of(z)) == first
+    return label_mask(xp, xp.argmax(z, axis=-1), z.shape[-1])
 
 
 def _rest(xp, e, mask):

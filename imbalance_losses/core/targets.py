@@ -14,6 +14,12 @@ from .common import LossCall, class_axis_last, combine_weights, device_of, eleme
 from .validation import check_array_values, check_ignore_index, check_number
 
 
+def label_mask(xp, labels, num_classes):
+    """``labels[..., None] == arange(num_classes)``: integer labels as a boolean (..., C) mask."""
+    ids = xp.arange(num_classes, dtype=labels.dtype, device=device_of(labels))
+    return labels[..., None] == ids
+
+
 class ClassTargets:
     """The targets of one softmax-family call, class axis last.
 
@@ -148,8 +154,7 @@ class ClassTargets:
         xp = self.call.xp
         if not self.is_index:
             return self.target
-        ids = xp.arange(self.num_classes, dtype=self.target.dtype, device=self.call.device)
-        one_hot = xp.astype(self.target[..., None] == ids, self.call.dtype)
+        one_hot = xp.astype(label_mask(xp, self.target, self.num_classes), self.call.dtype)
         return one_hot + self.poison[..., None] if poisoned else one_hot
 
     def poison_of(self, total):
@@ -203,8 +208,7 @@ class Distribution:
         """``t'`` as a (..., C) array."""
         xp = self.xp
         if self.index:
-            ids = xp.arange(self.num_classes, dtype=self.target.dtype, device=device_of(self.target))
-            onehot = self.target[..., None] == ids
+            onehot = label_mask(xp, self.target, self.num_classes)
             onehot = onehot if dtype == xp.bool else xp.astype(onehot, dtype)
         else:
             onehot = self.target
