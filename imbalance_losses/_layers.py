@@ -109,6 +109,18 @@ class LossClass:
         """The shape of the initial state for bound ``options``."""
         return tuple(options[d] if isinstance(d, str) else d for d in self.state_shape)
 
+    def check_state_size(self, predictions, options: dict) -> None:
+        """Raise the contract's ``ValueError`` naming the class's own size option (Seesaw's and
+        EQLv2's ``num_classes``) when the predictions' class axis does not match it; the
+        function would otherwise complain about a ``state`` the user never passed."""
+        axis = options.get("axis", -1)
+        shape = tuple(predictions.shape)
+        for name in self.class_options:
+            if shape[axis] is not None and shape[axis] != options[name]:
+                msg = (f"Invalid shape for argument `input`. Expected {options[name]} classes along axis {axis}, "
+                       f"as {self.name}({name}={options[name]}) was built for. Received: input.shape={shape}")
+                raise ValueError(msg)
+
     def function_options(self, options: dict) -> dict:
         """Bound options without the class's own (what the function takes)."""
         return {k: v for k, v in options.items() if k not in self.class_options}

@@ -85,6 +85,40 @@ def _to_rank(x, rank):
     return x
 
 
+def _computing_gradients(y_pred) -> bool:
+    """Whether the loss is being computed for a gradient, as in ``fit``'s training step and
+    unlike ``evaluate``, ``predict`` or validation: a recording ``GradientTape`` (TensorFlow),
+    grad mode (PyTorch; Keras evaluates under ``no_grad``) or a JAX differentiation trace."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from tensorflow.python.eager import record
+
+        return record.could_possibly_record()
+    if backend == "torch":
+        import torch
+
+        return torch.is_grad_enabled()
+    if backend == "jax":
+        from jax._src.interpreters import ad
+
+        tracers = tuple(getattr(ad, name) for name in ("JVPTracer", "LinearizeTracer") if hasattr(ad, name))
+        return isinstance(y_pred, tracers)
+    return True
+
+
+def _strategy_replica_sum():
+    """The all-reduce of the current ``tf.distribute`` replica context, or None outside one
+    (other backends, no strategy, one replica)."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return None
+    return replica_sum()
+
+
 class _KerasLoss(keras.losses.Loss):
     """Wires one core function; inputs converted and weighted as native Keras losses do."""
 
@@ -98,7 +132,12 @@ class _KerasLoss(keras.losses.Loss):
         super().__init__(name=name or _snake_case(type(self).__name__), reduction=values["reduction"], dtype=dtype)
         if self.loss.stateful:
             start = ops.zeros(self.loss.state_size(values)) if initial_state is None else ops.convert_to_tensor(initial_state)
-            self.state = keras.Variable(start, trainable=False, dtype="float32", name=f"{self.name}_state")
+            # At least float32 and float64 where given, whatever the dtype policy (counts past
+            # 65504 are not float16 numbers); never autocast. Under a tf.distribute strategy
+            # every replica assigns the same (all-reduced) value: the first replica's is kept.
+            dtype = "float64" if "float64" in str(start.dtype) else "float32"
+            self.state = keras.Variable(start, trainable=False, dtype=dtype, autocast=False,
+                                        aggregation="only_first_replica", name=f"{self.name}_state")
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         mask = get_keras_mask(y_pred)
@@ -113,20 +152,42 @@ class _KerasLoss(keras.losses.Loss):
         options = self.loss.function_options(self.options)
         if not self.loss.stateful:
             return function(y_pred, y_true, **options, weights=weights)
-        if self.loss.carries_state(self.options) and in_stateless_scope() and not in_symbolic_scope():
+        self.loss.check_state_size(y_pred, self.options)
+        carries = self.loss.carries_state(self.options)
+        # The state advances on training steps only: where Keras takes a gradient of the loss
+        # (fit's train step), never in evaluate, predict or fit's validation.
+        training = carries and not in_symbolic_scope() and _computing_gradients(y_pred)
+        if training and in_stateless_scope():
             msg = (
                 f"{type(self).__name__} cannot keep its state here: this Keras trainer (the JAX backend's) "
                 "computes the loss in a stateless scope and discards variable updates made in it, so the "
                 f"state would silently stay as it is. Call imbalance_losses.{function.__name__} with an "
                 "explicit state in your own JAX train step"
                 + (", or train with momentum=0 (mmdetection's default)" if "momentum" in self.options else "")
-                + ". A saved model that uses this loss loads for inference with "
-                "keras.saving.load_model(path, compile=False)."
+                + ". Evaluation, prediction and loading a saved model work on this backend."
             )
             raise NotImplementedError(msg)
+        if carries and options.get("replica_sum") is None:
+            # Under a tf.distribute strategy the state counts the global batch, as one process
+            # would: the strategy's all-reduce, which also makes the loss the global batch's.
+            options["replica_sum"] = _strategy_replica_sum()
         loss, state = function(y_pred, y_true, **options, weights=weights, state=self.state.value)
-        self.state.assign(ops.cast(state, self.state.dtype))
+        if training:
+            self.state.assign(ops.cast(state, self.state.dtype))
         return loss
+
+    def save_own_variables(self, store):
+        """The state is saved with the model's weights: Keras walks the compiled loss in
+        ``save_weights``, ``ModelCheckpoint(save_weights_only=True)``, ``BackupAndRestore``
+        and ``model.save``."""
+        if self.loss.stateful:
+            store["state"] = ops.convert_to_numpy(self.state.value)
+
+    def load_own_variables(self, store):
+        """Restores the state saved by :meth:`save_own_variables`; a weights file without one
+        (saved before the model was compiled) leaves it as it is."""
+        if self.loss.stateful and "state" in store.keys():
+            self.state.assign(ops.cast(ops.convert_to_tensor(np.asarray(store["state"])), self.state.dtype))
 
     def _targets(self, y_true, y_pred):
         """``y_true`` as the core expects it, from what Keras hands over.

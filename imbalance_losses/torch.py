@@ -58,12 +58,18 @@ class _LossModule(nn.Module):
             self.register_buffer("state", torch.zeros(self.loss.state_size(values)))
 
     def _apply(self, fn, recurse=True):
-        # .half() / .bfloat16() must not lower the state's precision: bin counts above
-        # 65504 would become inf in float16 and silently zero their bins' weights.
-        state = getattr(self, "state", None)
+        # The state and the array options (counts, priors, class weights) are not weights
+        # to train in low precision: `.half()` of a model holding this loss (Lightning's
+        # "16-true") would turn Seesaw counts above 65504 into inf and round priors. A
+        # narrowing cast leaves them as they were, moved to the new device; a widening one
+        # (`.double()`) is exact and applies.
+        kept = {name: buffer for name, buffer in self._buffers.items()
+                if buffer is not None and buffer.is_floating_point()}
         super()._apply(fn, recurse)
-        if state is not None and self.state.is_floating_point() and torch.finfo(self.state.dtype).bits < 32:
-            self.state = self.state.to(torch.float32)
+        for name, before in kept.items():
+            after = self._buffers[name]
+            if after.dtype != before.dtype and torch.finfo(after.dtype).bits <= torch.finfo(before.dtype).bits:
+                self._buffers[name] = before.to(after.device)
         return self
 
     def forward(self, input, target, weights=None):
@@ -71,9 +77,13 @@ class _LossModule(nn.Module):
             {**self.options, **{name: getattr(self, name) for name in self._buffer_options}})
         if not self.loss.stateful:
             return self.loss.function(input, target, **options, weights=weights)
+        self.loss.check_state_size(input, self.options)
         loss, state = self.loss.function(input, target, **options, weights=weights, state=self.state)
-        with torch.no_grad():
-            self.state.copy_(state)
+        # The state advances on training steps only (mmdetection accumulates while
+        # training): evaluation in eval() mode or under no_grad() reads it unchanged.
+        if self.training and torch.is_grad_enabled():
+            with torch.no_grad():
+                self.state.copy_(state)
         return loss
 
     def extra_repr(self):

@@ -234,16 +234,30 @@ def histogram(call: LossCall, index, length: int):
 
 def state_array(call: LossCall, state, shape, expected):
     """A loss's carried state (GHM's bin counts, Seesaw's class counts, EQLv2's gradient
-    sums) in the compute dtype, checked against ``shape``, and the dtype it is returned
-    in: that of the state passed in when it is floating (so it can be a
-    ``jax.lax.scan`` carry or a float64 accumulator), else the compute dtype."""
+    sums) as the accumulator it is added to, checked against ``shape``, and the dtype it
+    is returned in.
+
+    The returned dtype is that of the state passed in when it is floating (so it can be
+    a ``jax.lax.scan`` carry), else the compute dtype. The accumulator is in the wider
+    of that dtype and the compute dtype: a float64 state accumulates in float64 with
+    float32 logits (counts stay exact past 2**24), and a float16 state in float32. The
+    loss reads the accumulator through :meth:`LossCall.cast`, so the logits' arithmetic
+    stays in the compute dtype, and adds a batch's statistics through :func:`accumulate`.
+    """
     xp = call.xp
     given = xp.asarray(state, device=call.device) if is_host_value(state) else state
     dtype = given.dtype if xp.isdtype(given.dtype, "real floating") else call.dtype
-    values = call.cast(given)
+    accumulator_dtype = dtype if xp.finfo(dtype).bits >= xp.finfo(call.dtype).bits else call.dtype
+    values = given if given.dtype == accumulator_dtype else xp.astype(given, accumulator_dtype)
     check_shape("state", values.shape, shape, expected)
     check_array_values(xp, "state", lambda: (values >= 0) & xp.isfinite(values), "non-negative finite values")
     return values, dtype
+
+
+def accumulate(xp, accumulator, batch):
+    """``accumulator + batch``, added in the accumulator's dtype (TensorFlow does not
+    promote, and a float64 sum must not round through float32)."""
+    return accumulator + (batch if batch.dtype == accumulator.dtype else xp.astype(batch, accumulator.dtype))
 
 
 def returned_state(call: LossCall, state, dtype):

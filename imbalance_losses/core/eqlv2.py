@@ -10,7 +10,7 @@ nothing else.
 
 from __future__ import annotations
 
-from .common import element_weights, last_axis_classes, reduce_loss, returned_state, state_array, sum_over_replicas
+from .common import accumulate, element_weights, last_axis_classes, reduce_loss, returned_state, state_array, sum_over_replicas
 from .dispatch import loss_function
 from .sigmoid import binary_cross_entropy, blend, sigmoid, start_sigmoid_call
 from .validation import check_number
@@ -102,7 +102,7 @@ def eqlv2_loss(logits, targets, *, gamma=12.0, mu=0.8, alpha=4.0, state=None, we
     class_weight = sums = None
     if state is not None:
         sums, state_dtype = state_array(call, state, (2, num_classes), "positive and negative sums per class, shape")
-        negative, positive = _class_weights(call, sums, gamma=gamma, mu=mu, alpha=alpha)
+        negative, positive = _class_weights(call, call.cast(sums), gamma=gamma, mu=mu, alpha=alpha)
         class_weight = blend(xp, negative, positive, y)
     loss = binary_cross_entropy(call, x, y, None)
     if class_weight is not None:
@@ -113,5 +113,5 @@ def eqlv2_loss(logits, targets, *, gamma=12.0, mu=0.8, alpha=4.0, state=None, we
         collected = collected * w
     batch_sums = xp.stack([_over_samples(xp, collected * y), _over_samples(xp, collected * (1 - y))])
     batch_sums = sum_over_replicas(replica_sum, batch_sums)
-    sums = batch_sums if sums is None else sums + batch_sums
+    sums = batch_sums if sums is None else accumulate(xp, sums, batch_sums)
     return reduce_loss(call, loss, w, reduction, replica_sum=replica_sum), returned_state(call, sums, state_dtype)

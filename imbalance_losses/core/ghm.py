@@ -69,13 +69,15 @@ def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state,
             state = xp.zeros_like(counts)
         else:
             state, state_dtype = state_array(call, state, (bins,), "one value per bin, shape")
+        # The moving average in the state's dtype (float64 where the state is).
+        wide_counts = counts if counts.dtype == state.dtype else xp.astype(counts, state.dtype)
         if bias_correction:
             # A state that has seen nothing yet (all zeros) starts from this batch's
             # counts: decided on device, so a module can always pass its buffer.
-            state = xp.where(xp.all(state == 0), counts, state)
+            state = xp.where(xp.all(state == 0), wide_counts, state)
         # Only non-empty bins are updated, as in mmdetection.
-        state = xp.where(counts > 0, momentum * state + (1 - momentum) * counts, state)
-        density = state
+        state = xp.where(counts > 0, momentum * state + (1 - momentum) * wide_counts, state)
+        density = call.cast(state)
     else:
         density = counts
         state = counts

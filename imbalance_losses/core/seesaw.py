@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from .common import element_weights, gather_classes, histogram, logsumexp, returned_state, state_array, sum_over_replicas
+from .common import accumulate, element_weights, gather_classes, histogram, logsumexp, returned_state, state_array, sum_over_replicas
 from .dispatch import loss_function
 from .logit_adjust import transformed_cross_entropy
 from .softmax import start_softmax_call
@@ -64,7 +64,8 @@ def seesaw_loss(logits, labels, *, p=0.8, q=2.0, eps=1e-2, state=None, ignore_in
     :math:`\epsilon = 10^{-2}`). mmdetection's detection head adds two objectness
     logits with their own cross-entropy: pass the :math:`C` class logits here and
     the objectness term separately. The counts are a float state, exact up to
-    :math:`2^{24}` per class in float32; pass a float64 ``state`` for more.
+    :math:`2^{24}` per class in float32; a float64 ``state`` accumulates in float64
+    whatever the logits' dtype.
 
     Parameters
     ----------
@@ -118,10 +119,11 @@ def seesaw_loss(logits, labels, *, p=0.8, q=2.0, eps=1e-2, state=None, ignore_in
     state_dtype = call.dtype
     if state is not None:
         previous, state_dtype = state_array(call, state, (num_classes,), "one count per class, shape")
-        counts = counts + previous
+        counts = accumulate(xp, previous, counts)
     offset = None
     if p or q:
-        offset = call.stop_gradient(seesaw_log_factors(call, x, targets, xp.log(xp.maximum(counts, 1.0)), p=p, q=q, eps=eps))
+        log_counts = xp.log(xp.maximum(call.cast(counts), 1.0))
+        offset = call.stop_gradient(seesaw_log_factors(call, x, targets, log_counts, p=p, q=q, eps=eps))
     loss = transformed_cross_entropy(call, x, targets, offset=offset, weights=weights, reduction=reduction,
                                      replica_sum=replica_sum)
     return loss, returned_state(call, counts, state_dtype)

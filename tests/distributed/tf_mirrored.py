@@ -115,4 +115,20 @@ single.compile(optimizer=keras.optimizers.SGD(0.5), loss=ilk.SoftmaxDiceLoss(alp
 single.fit(features, targets["labels"], sample_weight=weights, batch_size=N, epochs=1, shuffle=False, verbose=0)
 for a, b in zip(single.layers[0].get_weights(), reloaded.layers[0].get_weights()):
     np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
+# A stateful Keras loss without replica_sum under the strategy counts the global batch, as one
+# process would: the state holds every replica's labels, and a step equals the one-device step.
+results = []
+for distributed in (False, True):
+    with strategy.scope() if distributed else tf.distribute.get_strategy().scope():
+        w0, b0 = initial_parameters()
+        model = keras.Sequential([keras.Input((features.shape[1],)), keras.layers.Dense(4, dtype="float64")])
+        model.layers[0].set_weights([w0, b0])
+        loss = ilk.SeesawLoss(num_classes=4)
+        model.compile(optimizer=keras.optimizers.SGD(0.5), loss=loss)
+    model.fit(features, targets["labels"], batch_size=N, epochs=2, shuffle=False, verbose=0)
+    state = keras.ops.convert_to_numpy(loss.state.value)
+    np.testing.assert_array_equal(state, 2 * np.bincount(targets["labels"], minlength=4))
+    results.append(model.layers[0].get_weights())
+for a, b in zip(*results):
+    np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12)
 print("tensorflow distributed: ok")
