@@ -149,3 +149,26 @@ def test_num_classes_mismatch_names_the_option():
         iln.SeesawLoss(num_classes=3)(torch.randn(8, 4), torch.randint(0, 4, (8,)))
     with pytest.raises(ValueError, match=r"EQLv2Loss\(num_classes=2\)"):
         iln.EQLv2Loss(num_classes=2)(torch.randn(8, 4), torch.zeros(8, 4))
+
+
+def _dense_target_losses():
+    from imbalance_losses._layers import ELEMENTWISE, LOSSES, MULTILABEL
+
+    # (GHM-R is a regression loss: its targets are any real numbers.)
+    return [row for row in LOSSES if row.layout in (ELEMENTWISE, MULTILABEL) and row.name != "GHMRLoss"]
+
+
+@pytest.mark.parametrize("row", _dense_target_losses(), ids=lambda row: row.function.__name__)
+def test_sigmoid_family_target_outside_unit_interval_is_nan(framework, row):
+    """SPEC §4: a 255 void in a binary mask given without ignore_index gives NaN, never a
+    finite wrong number (a negative cross-entropy), as an out-of-range label does."""
+    rng = np.random.default_rng(0)
+    targets = (rng.random((4, 3)) > 0.5).astype(np.float64)
+    targets[1, 2] = 255.0
+    options = {"num_classes": 3} if "num_classes" in row.class_options else {}
+    if "counts" in {p.name for p in row.parameters()}:
+        options.update(counts=[5.0, 3.0, 1.0], num_samples=8)
+    options = row.function_options(row.bind(options))
+    out = row.function(framework.asarray(rng.normal(size=(4, 3))), framework.asarray(targets), **options)
+    loss = out[0] if isinstance(out, tuple) else out
+    assert np.isnan(framework.to_numpy(loss)), row.name

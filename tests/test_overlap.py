@@ -28,6 +28,37 @@ def _one_hot(labels, num_classes):
 
 # --- the set forms --------------------------------------------------------------------
 
+PER_IMAGE_SOFTMAX = ["softmax_dice_loss", "softmax_tversky_loss", "softmax_focal_tversky_loss", "generalized_dice_loss",
+                     "softmax_dice_cross_entropy_loss", "softmax_dice_focal_loss", "lovasz_softmax_loss"]
+PER_IMAGE_SIGMOID = ["dice_loss", "tversky_loss", "focal_tversky_loss", "dice_cross_entropy_loss", "dice_focal_loss"]
+
+
+@pytest.mark.parametrize("name", PER_IMAGE_SOFTMAX + PER_IMAGE_SIGMOID)
+def test_per_image_leaves_an_all_void_image_out(segmentation, name):
+    """SPEC §4: an image whose every element is ignored (or of weight 0) is not a perfect
+    image of loss 0; it is left out of the mean, as Lovász leaves it."""
+    from imbalance_losses_conformance.oracles import ORACLES
+
+    logits, labels = segmentation
+    if name in PER_IMAGE_SOFTMAX:
+        void = labels.copy()
+        void[1] = 255
+        options = dict(axis=1, per_image=True, ignore_index=255)
+        targets, alone_targets = void, labels[:1]
+    else:
+        logits = logits[:, 0]
+        targets = alone_targets = (labels > 0).astype(np.float64)
+        weights = np.ones(targets.shape)
+        weights[1] = 0
+        options = dict(per_image=True, weights=weights)
+        alone_targets = targets[:1]
+    loss = getattr(il, name)(logits, targets, **options)
+    alone_options = {k: (v[:1] if k == "weights" else v) for k, v in options.items()}
+    alone = getattr(il, name)(logits[:1], alone_targets, **alone_options)
+    assert float(loss) == pytest.approx(float(alone), rel=1e-12)
+    assert float(ORACLES[name](logits, targets, **options)) == pytest.approx(float(loss), rel=1e-10)
+
+
 
 def test_per_image_is_the_mean_of_each_image_alone(segmentation):
     logits, labels = segmentation

@@ -321,9 +321,15 @@ def last_axis_classes(x, name: str = "logits") -> int:
 
 
 def binary_targets(call: LossCall, targets, shape, *, name="targets"):
-    """0/1 or soft targets (float, int or bool) in compute dtype, checked against ``shape``."""
+    """0/1 or soft targets (float, int or bool) in compute dtype, checked against ``shape``.
+
+    A target outside [0, 1] (a 255 void in a binary mask given without ``ignore_index``)
+    becomes NaN, so its element's loss and gradient are NaN on every framework, as an
+    out-of-range class label's are: the linear forms would otherwise give a finite wrong
+    number (a negative cross-entropy). The value checks name it instead, when on.
+    """
     xp = call.xp
     y = call.asarray(targets)
     check_shape(name, y.shape, shape, "the shape of `logits`,")
     check_array_values(xp, name, lambda: (y >= 0) & (y <= 1), "values in [0, 1]")
-    return y
+    return xp.where((y >= 0) & (y <= 1), y, xp.nan)

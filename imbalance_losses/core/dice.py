@@ -342,5 +342,6 @@ def generalized_dice_loss(
     poison = targets.poison_of(sets.total)
     loss = loss if poison is None else loss + poison[..., 0]
     if per_image:
-        return reduce_loss(call, loss, None, reduction, replica_sum=replica_sum)
+        valid = sets.valid_images()
+        return reduce_loss(call, loss, None if valid is None else valid[..., 0], reduction, replica_sum=replica_sum)
     return call.finish(loss)

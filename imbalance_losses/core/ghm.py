@@ -52,11 +52,11 @@ def gradient_density_weights(call: LossCall, g, valid, *, bins, momentum, state,
     """
     xp = call.xp
     # Truncation of a non-negative value is its floor; clipping the integer puts g = 1 in
-    # the last bin and keeps any index in range (a NaN g, from a NaN logit, whatever its
-    # cast gives: that element's loss is NaN anyway, and nothing reads out of bounds).
+    # the last bin. A NaN g (a NaN logit or target) goes to bin 0: that element's loss is
+    # NaN anyway, and casting NaN to an integer is undefined (NumPy warns).
     # 32-bit indices into the bin table: half the bytes of int64, and PyTorch's
     # float-to-int64 cast of 4M elements costs 8x its int32 cast.
-    bin_index = xp.clip(xp.astype(g * bins, xp.int32), 0, bins - 1)
+    bin_index = xp.clip(xp.astype(xp.where(g == g, g * bins, 0.0), xp.int32), 0, bins - 1)
     if valid is not None:  # invalid elements get the index `bins`: past the histogram, weight 0
         bin_index = xp.where(valid, bin_index, bins)
     # Global bin counts: every replica gets the same weights and the same new state.

@@ -17,8 +17,9 @@ __all__ = ["multilabel_categorical_crossentropy", "sparse_multilabel_categorical
 
 
 def _masked_log(xp, weight, excluded):
-    """``log(weight)`` where positive, ``-inf`` elsewhere and at ``excluded`` classes."""
-    present = weight > 0
+    """``log(weight)`` where positive, ``-inf`` elsewhere and at ``excluded`` classes; NaN
+    where ``weight`` is (a target outside [0, 1]: the row's loss is then NaN)."""
+    present = (weight > 0) | (weight != weight)
     if excluded is not None:
         present = present & ~excluded
     return xp.where(present, xp.log(xp.where(present, weight, 1.0)), -xp.inf)

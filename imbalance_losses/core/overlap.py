@@ -64,6 +64,7 @@ class OverlapSets:
                  replica_sum=None):
         kept = (0 if per_image else None, ndim - 1 if has_classes else None)
         self.call = call
+        self.ndim = ndim
         self.axes = tuple(i for i in range(ndim) if i not in kept)
         self.per_image = per_image
         self.scalar = not per_image and not has_classes  # one set: a scalar loss for every reduction
@@ -78,10 +79,28 @@ class OverlapSets:
 
     def reduce(self, loss, kept, reduction):
         """The set losses averaged (``"mean"``), summed or returned (``"none"``, 0 where
-        a set is dropped); ``kept`` is 1 for counted sets, 0 for dropped ones (or None)."""
+        a set is dropped); ``kept`` is 1 for counted sets, 0 for dropped ones (or None).
+        Images without a valid element are dropped too (:meth:`valid_images`)."""
         if self.scalar:
             return self.call.finish(loss if kept is None else loss * kept)
+        valid = self.valid_images()
+        if valid is not None:
+            kept = valid if kept is None else kept * valid
         return reduce_loss(self.call, loss, kept, reduction, replica_sum=self.replica_sum if self.per_image else None)
+
+    def valid_images(self):
+        """Per image (``per_image``): 1 where the image has an element of positive weight, 0
+        where every element is ignored or of weight 0, broadcastable to the set losses
+        (None without weights or per-image sets). An all-void image is not a perfect
+        image: its sums are those of an empty prediction and target (loss 0), so it is
+        left out of the mean, as the Lovász losses leave it."""
+        if not self.per_image or self.weights is None:
+            return None
+        xp = self.call.xp
+        w = self.weights
+        if w.ndim < self.ndim:
+            w = xp.reshape(w, (1,) * (self.ndim - w.ndim) + tuple(w.shape))
+        return xp.astype(xp.sum(w, axis=self.axes) > 0, self.call.dtype)
 
     def nonempty(self, targets):
         """1 for sets with a positive target, else 0 (``ignore_empty``)."""

@@ -55,6 +55,15 @@ def reduce_sets(losses, kept, reduction, shape):
     return reduce(values, np.array(list(kept.values())).reshape(shape), reduction)
 
 
+def kept_set(key, arrays, ignore_empty):
+    """SPEC: a set counts unless ignore_empty drops it (no positive target) or it is one
+    image's set with no element of positive weight (all void: not a perfect image)."""
+    _, y, w = arrays
+    if key[0] is not None and not np.sum(w) > 0:
+        return 0.0
+    return float(not ignore_empty or np.sum(w * y) > 0)
+
+
 def set_shape(sets):
     images = sorted({n for n, _ in sets if n is not None})
     classes = sorted({c for _, c in sets if c is not None})
@@ -70,7 +79,7 @@ def sigmoid_overlap(logits, targets, set_loss, *, per_sample, per_image, class_a
         return reduce(w * loss, w, reduction)
     sets = sigmoid_sets([p, y, w], per_image, class_axis)
     losses = {k: set_loss(*v) for k, v in sets.items()}
-    kept = {k: float(not ignore_empty or np.sum(v[2] * v[1]) > 0) for k, v in sets.items()}
+    kept = {k: kept_set(k, v, ignore_empty) for k, v in sets.items()}
     return reduce_sets(losses, kept, reduction, set_shape(sets))
 
 
@@ -94,7 +103,7 @@ def softmax_overlap(logits, labels, set_loss, *, per_sample, per_image, ignore_e
         return reduce((w * loss).reshape(shape), w, reduction)
     sets = softmax_sets([p, t, w], shape, per_image)
     losses = {k: set_loss(*v) for k, v in sets.items()}
-    kept = {k: float(not ignore_empty or np.sum(v[2] * v[1]) > 0) for k, v in sets.items()}
+    kept = {k: kept_set(k, v, ignore_empty) for k, v in sets.items()}
     return reduce_sets(losses, kept, reduction, set_shape(sets))
 
 
@@ -138,4 +147,4 @@ def generalized_dice_loss(logits, labels, *, weight_type="square", smooth=1e-5, 
         losses.append(1 - numerator / denominator if denominator > 0 else 0.0)
     if not per_image:
         return losses[0]
-    return reduce(np.array(losses), np.ones(images), reduction)
+    return reduce(np.array(losses), (np.sum(w, axis=(1, 2)) > 0).astype(np.float64), reduction)
