@@ -17,7 +17,7 @@ extensions = [
     "sphinx-mathjax-offline",  # serves MathJax from the site itself: math renders without network
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build", "scripts"]
+exclude_patterns = ["_build", "scripts", "_generated"]
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
 napoleon_numpy_docstring = True
@@ -25,6 +25,7 @@ napoleon_google_docstring = False
 napoleon_use_rtype = False
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"
+plot_basedir = os.path.dirname(os.path.abspath(__file__))  # `.. plot:: plots.py NAME` from any page
 plot_include_source = False
 plot_html_show_source_link = False
 plot_html_show_formats = False
@@ -32,3 +33,28 @@ plot_formats = [("png", 120)]
 plot_rcparams = {"figure.figsize": (7.5, 3.2), "font.size": 9}
 html_theme = "furo"
 html_title = "imbalance_losses"
+
+
+def write_class_table(app):
+    """``_generated/framework-classes.md``: every framework class, from the one class table
+    (``imbalance_losses._layers.LOSSES``), so that api.md lists each class the moment its
+    row exists."""
+    from imbalance_losses._layers import CLASSES, ELEMENTWISE, LOSSES, MULTILABEL
+
+    layouts = {ELEMENTWISE: "targets of the logits' shape", CLASSES: "class axis (1 in torch, last in Keras)",
+               MULTILABEL: "multi-label rows (last axis)"}
+    rows = ["| class (`imbalance_losses.torch` and `.keras`) | wraps | inputs | state |", "|---|---|---|---|"]
+    for row in LOSSES:
+        state = "`state` buffer / variable, shape " + str(row.state_shape).replace("'", "") if row.stateful else ""
+        rows.append(f"| `{row.name}` | {{func}}`~imbalance_losses.{row.function.__name__}` | "
+                    f"{layouts.get(row.layout, 'positive class indices')} | {state} |")
+    target = os.path.join(app.srcdir, "_generated", "framework-classes.md")
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    text = "\n".join(rows) + "\n"
+    if not os.path.exists(target) or open(target).read() != text:
+        with open(target, "w") as out:
+            out.write(text)
+
+
+def setup(app):
+    app.connect("builder-inited", write_class_table)

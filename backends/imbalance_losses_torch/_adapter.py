@@ -26,6 +26,17 @@ def _take(x, indices, /, *, axis=None):
     return torch.index_select(x, 0 if axis is None else axis, indices)
 
 
+def _cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
+    """``torch.cumsum`` along ``axis`` (the core passes one): array_api_compat's version looks
+    its namespace up again through an ``lru_cache``, which ``torch.compile`` warns about."""
+    out = torch.cumsum(x, dim=0 if axis is None else axis, dtype=dtype)
+    if include_initial:
+        zero_shape = list(out.shape)
+        zero_shape[0 if axis is None else axis] = 1
+        out = torch.cat([out.new_zeros(zero_shape), out], dim=0 if axis is None else axis)
+    return out
+
+
 def _softplus(x):
     """Exact softplus from one fused kernel (gradient sigmoid(x), 1/2 at 0).
 
@@ -106,6 +117,7 @@ fused_softmax = types.SimpleNamespace(
 # and the fused softmax kernels behind the core's hard-label softmax terms.
 namespace = types.SimpleNamespace(
     **{**vars(_torch_namespace), "take": _take, "take_along_axis": _take_along_axis, "softplus": _softplus,
+       "cumulative_sum": _cumulative_sum,
        "sigmoid": torch.sigmoid, "lerp": torch.lerp, "is_compiling": torch.compiler.is_compiling,
        "maximum": _clamping("maximum", torch.clamp_min), "minimum": _clamping("minimum", torch.clamp_max),
        "fused_softmax": fused_softmax}

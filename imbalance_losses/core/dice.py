@@ -88,9 +88,12 @@ def self_adjusted_softmax(call, x, alpha):
     xp = call.xp
     # Shifted by the detached row maximum: autodiff then sees the total's true gradient.
     z = x - call.stop_gradient(xp.max(x, axis=-1, keepdims=True))
-    e = xp.exp(z)
-    total = xp.sum(e, axis=-1, keepdims=True)
-    p = e / total
+    total = xp.sum(xp.exp(z), axis=-1, keepdims=True)
+    log_total = xp.log(total)
+    # exp(z - log total), not exp(z) / total: PyTorch 2.13's Inductor with dynamic shapes
+    # miscompiles the backward of the quotient's per-image weighted sums when the class
+    # axis was moved last (gradients off by ~300%; reproducer in docs/training-loops.md).
+    p = xp.exp(z - log_total)
     if not alpha:
         return p
     first = first_maximum(xp, call.stop_gradient(z))
@@ -99,7 +102,7 @@ def self_adjusted_softmax(call, x, alpha):
     second = xp.where(second > -math.inf, second, 0.0)  # one class: no other class, log(0) = -inf
     log_rest = second + xp.log(xp.sum(xp.exp(others - second), axis=-1, keepdims=True))
     # Each branch finite where the other is taken, so the unused one adds no NaN gradient.
-    log_u = xp.where(first, log_rest - xp.log(total), xp.log1p(-xp.where(first, 0.0, p)))
+    log_u = xp.where(first, log_rest - log_total, xp.log1p(-xp.where(first, 0.0, p)))
     return xp.exp(alpha * log_u) * p
 
 
