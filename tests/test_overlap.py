@@ -311,6 +311,34 @@ def test_compound_equals_monai(monai_losses, segmentation):
                                               cross_entropy_weight=1.3) == pytest.approx(float(peer(x, t)), rel=1e-10)
 
 
+def test_dice_focal_against_monai_two_different_losses(monai_losses, segmentation):
+    """MONAI's DiceFocalLoss(softmax=True) applies a *sigmoid* focal term to the one-hot
+    channels (MONAI#8242): that is Dice + sigmoid_focal_loss, not softmax_dice_focal_loss.
+    Ours is the softmax focal loss summed over classes, MONAI's FocalLoss(use_softmax=True)
+    averages over classes: focal_weight=1/C gives it. (The docs state both, with numbers.)"""
+    logits, labels = segmentation
+    x, t = _torch(logits, labels[:, None])
+    dice = il.softmax_dice_loss(logits, labels, axis=1, per_image=True, smooth=1e-5)
+    peer = monai_losses.DiceFocalLoss(softmax=True, to_onehot_y=True, gamma=2.0)(x, t)
+    sigmoid_focal = il.sigmoid_focal_loss(logits, _one_hot(labels, 3), gamma=2.0, alpha=None)
+    assert dice + sigmoid_focal == pytest.approx(float(peer), rel=1e-6)  # MONAI's focal term: float32 parts
+    softmax_focal = (monai_losses.DiceLoss(softmax=True, to_onehot_y=True)(x, t)
+                     + monai_losses.FocalLoss(use_softmax=True, to_onehot_y=True, gamma=2.0)(x, t))
+    ours = il.softmax_dice_focal_loss(logits, labels, axis=1, per_image=True, smooth=1e-5, gamma=2.0, focal_weight=1 / 3)
+    assert ours == pytest.approx(float(softmax_focal), rel=1e-6)
+    assert abs(ours - float(peer)) > 0.1  # not MONAI's DiceFocalLoss
+
+
+def test_generalized_dice_default_smooth_is_not_negligible_for_large_volumes():
+    """MONAI's smooth=1e-5 (our default, so that we equal MONAI) is added after the 1/V^2
+    weighting, where the weighted sums are of order 1/V: at 96^3 it moves a loss of 0.50
+    to 0.24 (docs/losses/segmentation.md); smooth=0 keeps the ratio."""
+    rng = np.random.default_rng(0)
+    logits, labels = rng.normal(size=(1, 2, 96, 96, 96)), rng.integers(0, 2, (1, 96, 96, 96))
+    assert il.generalized_dice_loss(logits, labels, axis=1) == pytest.approx(0.2376, abs=1e-3)
+    assert il.generalized_dice_loss(logits, labels, axis=1, smooth=0.0) == pytest.approx(0.5003, abs=1e-3)
+
+
 @pytest.fixture
 def kornia_losses():
     pytest.importorskip("torch")
@@ -331,10 +359,17 @@ def test_lovasz_equals_kornia(kornia_losses, segmentation, rng):
 def test_per_image_dice_equals_kornia_macro(kornia_losses, segmentation):
     # kornia averages each image over the classes present in it: every class is, here.
     logits, labels = segmentation
-    labels[1, 0, :3] = [0, 1, 2]
-    x, t = _torch(logits, labels)
-    assert il.softmax_dice_loss(logits, labels, axis=1, per_image=True, smooth=0.0) == pytest.approx(
+    present = labels.copy()
+    present[1, 0, :3] = [0, 1, 2]
+    x, t = _torch(logits, present)
+    assert il.softmax_dice_loss(logits, present, axis=1, per_image=True, smooth=0.0) == pytest.approx(
         float(kornia_losses.dice_loss(x, t, average="macro", eps=1e-12)), rel=1e-9)
+    # With class 2 absent from image 1 they differ (docs/losses/segmentation.md): kornia leaves
+    # the absent class out of that image's mean, per_image counts it as a set of loss 1 - 0.
+    x, t = _torch(logits, labels)
+    kornia = float(kornia_losses.dice_loss(x, t, average="macro", eps=1e-12))
+    ours = il.softmax_dice_loss(logits, labels, axis=1, per_image=True, smooth=0.0)
+    assert abs(ours - kornia) > 1e-3
 
 
 def test_tversky_equals_optax(segmentation):

@@ -1,5 +1,5 @@
 """Compound losses: an overlap loss plus a per-element loss, as segmentation users write
-by hand (MONAI's ``DiceCELoss`` and ``DiceFocalLoss``).
+by hand (MONAI's ``DiceCELoss``; see :func:`softmax_dice_focal_loss` for ``DiceFocalLoss``).
 
 Both terms see the same targets, ``ignore_index``, ``weights`` and ``replica_sum``, so
 one set of target conventions covers the sum. Each term is reduced on its own (the
@@ -205,7 +205,13 @@ def softmax_dice_focal_loss(
     reduction="mean",
     replica_sum=None,
 ):
-    r"""Softmax Dice plus softmax focal loss (multi-class segmentation, MONAI's ``DiceFocalLoss``).
+    r"""Softmax Dice plus softmax focal loss (multi-class segmentation).
+
+    Not MONAI's ``DiceFocalLoss(softmax=True)``, whose focal term is a sigmoid focal
+    loss on the one-hot channels (MONAI#8242): that is :func:`softmax_dice_loss` plus
+    :func:`sigmoid_focal_loss` with ``alpha=None``. The focal term here is summed over
+    classes; ``focal_weight=1/C`` gives MONAI's ``DiceLoss(softmax=True)`` plus
+    ``FocalLoss(use_softmax=True)``, which averages over classes.
 
     .. math::
 

@@ -6,7 +6,8 @@ chooses, and every overlap loss shares it:
 
 - pooled (``per_image=False``): one set over the whole batch, per class;
 - per image (``per_image=True``): one set per sample and class, the sums running
-  over the spatial axes only (MONAI's ``batch=False``, kornia's ``average="macro"``);
+  over the spatial axes only (MONAI's ``batch=False``; kornia's ``average="macro"`` when every class is in
+  every image, as kornia averages each image over its present classes);
 - per element (``per_sample=True``, Dice and Tversky): every element its own set
   (the NLP form of the self-adjusting Dice).
 
