@@ -143,6 +143,10 @@ def stack(arrays, /, *, axis=0):
     return tf.stack(list(arrays), axis)
 
 
+def unstack(x, /, *, axis=0):
+    return tuple(tf.unstack(x, axis=axis))
+
+
 def take(x, indices, /, *, axis=None):
     return tf.gather(x, indices, axis=0 if axis is None else axis)
 
