@@ -194,6 +194,13 @@ def safe_divide(xp, numerator, denominator):
     return xp.where(nonzero, numerator / xp.where(nonzero, denominator, 1), 0)
 
 
+def compiling(xp):
+    """Whether the namespace is being traced by a compiler that fuses elementwise code
+    (the torch adapter's ``is_compiling``; other namespaces never say so)."""
+    is_compiling = getattr(xp, "is_compiling", None)
+    return is_compiling is not None and is_compiling()
+
+
 def device_of(x):
     """The device of an array inside a closed-form term (None for a traced JAX array,
     whose placement follows the computation)."""

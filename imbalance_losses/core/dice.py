@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from .autodiff import closed_form
-from .common import reduce_loss, safe_divide
+from .common import compiling, reduce_loss, safe_divide
 from .dispatch import loss_function
 from .overlap import (
     check_flags,
@@ -88,12 +88,14 @@ def self_adjusted_softmax(call, x, alpha):
     xp = call.xp
     # Shifted by the detached row maximum: autodiff then sees the total's true gradient.
     z = x - call.stop_gradient(xp.max(x, axis=-1, keepdims=True))
-    total = xp.sum(xp.exp(z), axis=-1, keepdims=True)
+    e = xp.exp(z)
+    total = xp.sum(e, axis=-1, keepdims=True)
     log_total = xp.log(total)
-    # exp(z - log total), not exp(z) / total: PyTorch 2.13's Inductor with dynamic shapes
-    # miscompiles the backward of the quotient's per-image weighted sums when the class
-    # axis was moved last (gradients off by ~300%; reproducer in docs/training-loops.md).
-    p = xp.exp(z - log_total)
+    # Under torch.compile e * exp(-log total), not e / total: PyTorch 2.13's Inductor with
+    # dynamic shapes miscompiles the backward of the quotient's per-image weighted sums
+    # when the class axis was moved last (gradients off by ~300%; reproducer in
+    # docs/training-loops.md). Eagerly the quotient, the most accurate form.
+    p = e * xp.exp(-log_total) if compiling(xp) else e / total
     if not alpha:
         return p
     first = first_maximum(xp, call.stop_gradient(z))

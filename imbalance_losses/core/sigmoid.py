@@ -8,7 +8,7 @@ and its derivative with respect to the logit, side by side.
 from __future__ import annotations
 
 from .autodiff import closed_form
-from .common import binary_targets, element_weights, power, start_call
+from .common import binary_targets, compiling, element_weights, power, start_call
 from .dispatch import loss_function
 from .terms import WeightedTerm
 from .validation import check_array_values, check_broadcastable, check_number
@@ -47,7 +47,7 @@ def logistic(xp, x, *, sigmoids=True, softpluses=True):
     each). Under a compiler the shared form is traced: one exponential serves all four.
     """
     native_sigmoid, native_softplus = getattr(xp, "sigmoid", None), getattr(xp, "softplus", None)
-    if native_sigmoid is None or native_softplus is None or _compiling(xp):
+    if native_sigmoid is None or native_softplus is None or compiling(xp):
         return _logistic(xp, x, sigmoids, softpluses)
     minus_x = -x
     out = ()
@@ -58,16 +58,10 @@ def logistic(xp, x, *, sigmoids=True, softpluses=True):
     return out
 
 
-def _compiling(xp):
-    """Whether the namespace is being traced by a compiler that fuses elementwise code."""
-    compiling = getattr(xp, "is_compiling", None)
-    return compiling is not None and compiling()
-
-
 def sigmoid(xp, x):
     """``sigmoid(x)`` alone (for a gradient norm or a derivative)."""
     native = getattr(xp, "sigmoid", None)
-    return native(x) if native is not None and not _compiling(xp) else _logistic(xp, x, True, False)[0]
+    return native(x) if native is not None and not compiling(xp) else _logistic(xp, x, True, False)[0]
 
 
 def blend(xp, a, b, weight):
