@@ -43,6 +43,10 @@ def _import_frameworks():
         modules["jax"] = jax
     if importlib.util.find_spec("tensorflow"):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        # oneDNN's custom ops reorder float arithmetic ("slightly different numerical
+        # results", TF says) and announce it on stderr past TF_CPP_MIN_LOG_LEVEL: a
+        # reference run wants neither.
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
         import tensorflow as tf
 
         tf.config.experimental.enable_tensor_float_32_execution(False)
