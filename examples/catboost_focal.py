@@ -29,7 +29,7 @@ def main(seed=0):
                                allow_writing_files=False,
                                loss_function=focal, eval_metric=focal.metric, boost_from_average=False)
     # Every pool starts from the training prior (CatBoost wants a baseline for each).
-    start = focal.prior(y)[0]
+    start = focal.start(y)[0]
     model.fit(X, y, baseline=np.full(len(y), start),
               eval_set=Pool(X_test, y_test, baseline=np.full(len(y_test), start)))
     margins = model.predict(X_test, prediction_type="RawFormulaVal") + start

@@ -30,7 +30,7 @@ def main():
     params = {"objective": focal, "num_class": 10, "num_leaves": 15, "learning_rate": 0.1, "min_data_in_leaf": 5,
               "metric": "None", "verbose": -1}
     booster = lgb.train(params, lgb.Dataset(X, y, init_score=focal.initial_margins(y, num_classes=10)), 200)
-    margins = booster.predict(X_test) + focal.prior(y, num_classes=10)
+    margins = booster.predict(X_test) + focal.start(y, num_classes=10)
     results = {"lgb.train, focal": balanced_accuracy_score(y_test, margins.argmax(1))}
 
     # scikit-learn API: predict_proba returns raw scores for a custom objective (LightGBM's rule).
@@ -40,7 +40,7 @@ def main():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         scores = model.predict_proba(X_test)
-    probabilities = focal.probabilities(scores + focal.prior(y, num_classes=10))
+    probabilities = focal.probabilities(scores + focal.start(y, num_classes=10))
     # Post-hoc logit adjustment of the margins for balanced accuracy.
     adjusted = il.adjust_logits(np.log(probabilities), np.bincount(y, minlength=10))
     results["LGBMClassifier, focal"] = balanced_accuracy_score(y_test, probabilities.argmax(1))

@@ -10,9 +10,14 @@ applied here, exactly once, in every API.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+
 import numpy as np
 
 from .core.derivatives import loss_derivatives, prior_margin, targets_layout
+from .core.logit_adjust import balanced_softmax_cross_entropy, ldam_loss, logit_adjusted_cross_entropy
+from .core.softmax import softmax_cross_entropy
 from .core.terms import HESSIANS
 from .core.validation import check_choice
 
@@ -35,24 +40,63 @@ class Objective:
                 raise TypeError(msg)
         self.loss, self.hessian, self.options = loss, hessian, options
         self.__name__ = loss.__name__
+        self._check_options()
+
+    def _check_options(self):
+        """Run the loss's own option checks now, on two samples, not at the booster's first
+        derivative call (where a typo under ``GridSearchCV`` would become NaN scores)."""
+        sizes = [len(v) for v in self.options.values() if np.ndim(v) == 1]
+        width = max(sizes, default=2 if self.layout == "classes" else 1)
+        if self.layout == "classes":
+            margins, labels = np.zeros((2, max(width, 2))), np.array([0, 1])
+        elif self.layout == "binary" and width == 1:
+            margins, labels = np.zeros(2), np.zeros(2)
+        else:
+            margins = np.zeros((2, width))
+            labels = np.zeros_like(margins)
+        self.loss(margins, labels, **self.options)
 
     def __repr__(self):
         options = "".join(f", {k}={v!r}" for k, v in self.options.items())
         return f"{type(self).__name__}({self.loss.__name__}, hessian={self.hessian!r}{options})"
 
+    def check_labels(self, labels, num_classes=None):
+        """``labels`` as the loss reads them (int64 classes, float64 binary targets), or the
+        ``ValueError`` a built-in objective raises, naming the labels outside the classes
+        (1-based classes would otherwise train a model of NaN predictions)."""
+        labels = np.asarray(labels)
+        if self.layout == "classes":
+            values = labels.astype(np.float64)
+            bad = (values != np.round(values)) | (values < 0)
+            if num_classes is not None:
+                bad |= values >= num_classes
+            expected = "class indices 0 .. n_classes - 1" + ("" if num_classes is None else f" = {num_classes - 1}")
+            converted = values.astype(np.int64) if not bad.any() else None
+        else:
+            values = labels.astype(np.float64)
+            bad = ~((values >= 0) & (values <= 1))
+            expected = "targets in [0, 1]"
+            converted = values
+        if bad.any():
+            shown = np.unique(labels[bad])[:5].tolist()
+            msg = (f"Invalid labels for `{self.loss.__name__}`. Expected {expected} (encode other class values "
+                   f"with sklearn.preprocessing.LabelEncoder, or use the estimators, which do). "
+                   f"Received: labels {shown}{' ...' if np.unique(labels[bad]).size > 5 else ''}")
+            raise ValueError(msg)
+        return converted
+
     def _arrays(self, margins, labels, weights):
         """Margins, targets and per-sample weights as the core loss takes them."""
         margins = np.asarray(margins, dtype=np.float64)
-        labels = np.asarray(labels)
         if self.layout == "classes":
             if margins.ndim != 2:
                 msg = (f"Invalid margins for `{self.loss.__name__}`: a softmax objective needs one margin per "
                        f"class, shape (n_samples, n_classes); set the booster's number of classes "
                        f"(num_class / classes_count). Received: shape {margins.shape}")
                 raise ValueError(msg)
-            targets = labels.reshape(margins.shape[0]).astype(np.int64)
+            targets = self.check_labels(labels, margins.shape[1]).reshape(margins.shape[0])
         else:
-            targets = labels.astype(np.float64).reshape(margins.shape)
+            targets = self.check_labels(labels).reshape(margins.shape)
         if weights is not None:
             weights = np.asarray(weights, dtype=np.float64)
             if weights.size == 0:
@@ -76,26 +120,272 @@ class Objective:
         softmax loss, else the sigmoid of each margin (for ZLPR a score whose 0.5 is its
         decision threshold, the margin 0)."""
         margins = np.asarray(margins, dtype=np.float64)
+        if self.loss is ldam_loss:  # LDAM's logits are the scaled margins
+            margins = margins * self.options.get("scale", inspect.signature(ldam_loss).parameters["scale"].default)
         if self.layout == "classes":
             shifted = np.exp(margins - margins.max(axis=-1, keepdims=True))
             return shifted / shifted.sum(axis=-1, keepdims=True)
         return 0.5 * (1 + np.tanh(0.5 * margins))  # the sigmoid, without overflow
 
-    def prior(self, labels, weights=None, *, num_classes=None):
-        """The starting margin from the (weighted) training labels: the log prior of each
-        class, or the log-odds of each output's positive rate (:func:`~imbalance_losses.core.derivatives.prior_margin`)."""
-        labels = np.asarray(labels)
-        w = np.ones(labels.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-        if self.layout == "classes":
-            size = int(labels.max()) + 1 if num_classes is None else num_classes
-            return prior_margin(np.bincount(labels.astype(np.int64).reshape(-1), weights=w, minlength=size))
-        positives = labels.reshape(labels.shape[0], -1).astype(np.float64)
-        return prior_margin(w @ positives, num_samples=float(np.sum(w)))
+    def start(self, labels, sample_weight=None, *, num_classes=None):
+        """The constant margin that minimises this loss on the (weighted) training labels: the
+        start of every booster (``base_score``, ``init_score``, ``baseline``).
 
-    def initial_margins(self, labels, weights=None, *, num_classes=None):
-        """:meth:`prior` repeated for every sample: ``init_score`` / ``base_margin``, shaped as the margins."""
-        prior = self.prior(labels, weights, num_classes=num_classes)
-        n = np.asarray(labels).shape[0]
+        Not always the log prior, cross-entropy's start: for logit adjustment it is
+        :math:`\log\pi - \tau\log\text{prior}` (0 when the prior is the labels' own at
+        :math:`\tau = 1`), for Balanced Softmax :math:`\log\pi - \log\text{counts}`,
+        for focal, LDAM or a weighted loss whatever minimises it. Found by Newton's
+        method on the weighted mean loss (with its own derivatives), from cross-entropy's
+        closed form: one row per class for the softmax losses, so it costs microseconds.
+        A class absent from ``labels`` (or an output never positive) starts at
+        ``log(1e-15)`` (LightGBM's floor, -34.5), never at -inf or -708.
+
+        Returns an array of shape ``(n_classes,)`` for a softmax loss, ``(n_outputs,)``
+        otherwise (``(1,)`` for a binary loss on labels of shape ``(n_samples,)``).
+        """
+        labels = np.asarray(labels)
+        w = np.ones(labels.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if self.layout == "classes":
+            labels = self.check_labels(labels, num_classes).reshape(-1)
+            size = int(labels.max()) + 1 if num_classes is None else num_classes
+            # Every per-sample softmax loss at a constant margin depends on the label alone:
+            # one row per class, weighted by the class's total weight.
+            class_weight = np.bincount(labels, weights=w, minlength=size)
+            closed_form = self._closed_form_start(class_weight)
+            if closed_form is not None:
+                return closed_form
+            rows, targets, weights = np.tile(_log_frequencies(class_weight), (size, 1)), np.arange(size), class_weight
+        else:
+            targets = self.check_labels(labels).reshape(labels.shape[0], -1)
+            positive = (w @ targets) / max(float(np.sum(w)), np.finfo(np.float64).tiny)
+            start = np.clip(positive, _FLOOR_PROBABILITY, 1 - _FLOOR_PROBABILITY)
+            rows = np.tile(np.log(start) - np.log1p(-start), (targets.shape[0], 1))
+            weights = w[:, None] if self.layout == "binary" else w
+            if labels.ndim == 1:
+                rows, targets, weights = rows[:, 0], targets[:, 0], w
+        return np.atleast_1d(self._newton(rows, targets, weights))
+
+    def _closed_form_start(self, class_weight):
+        """Cross-entropy's minimiser in closed form: softmax(f + offset) = the label
+        frequencies, so f = log pi - offset, with the logit adjustment's offset
+        tau * log prior (Balanced Softmax: log counts); None where the options (class
+        weights, smoothing) or the loss need Newton's method."""
+        offsets = {softmax_cross_entropy: None, logit_adjusted_cross_entropy: "prior",
+                   balanced_softmax_cross_entropy: "counts"}
+        if self.loss not in offsets or self.options.get("class_weights") is not None \
+                or self.options.get("label_smoothing", 0.0):
+            return None
+        start = _log_frequencies(class_weight)
+        if offsets[self.loss] is not None:
+            start = start - prior_margin(self.options[offsets[self.loss]], tau=self.options.get("tau", 1.0))
+        floor = np.log(_FLOOR_PROBABILITY)
+        return np.clip(start, floor, -floor)
+
+    def _newton(self, rows, targets, weights):
+        """The constant margin minimising the weighted loss of ``rows`` (all equal), by Newton
+        steps (at most one nat each) with a backtracking line search.
+
+        The softmax losses couple their classes: their Hessian is the full C x C matrix
+        (central differences of the closed-form gradient, C + 1 calls on C rows), solved
+        by least squares (a softmax is shift-free: one direction is flat, and the
+        least-norm step keeps the start's shift, cross-entropy's log-probabilities); a diagonal step
+        would overshoot by up to 2x and oscillate. Elementwise losses are separable: their
+        own (Fisher) diagonal. Where the full step is not a descent direction (a focal
+        loss's curvature can be negative) the positive diagonal step is taken.
+        """
+        margin = rows[0].copy()
+        floor = np.log(_FLOOR_PROBABILITY)
+
+        def loss_at(m):
+            return self.value(np.broadcast_to(m, rows.shape), targets, weights)
+
+        def derivatives_at(m):
+            gradient, hessian = loss_derivatives(self.loss, np.broadcast_to(m, rows.shape).copy(), targets,
+                                                 hessian="fisher", weights=weights, **self.options)
+            return gradient.reshape(rows.shape).sum(axis=0), hessian.reshape(rows.shape).sum(axis=0)
+
+        value = loss_at(margin)
+        for _ in range(100):
+            gradient, diagonal = derivatives_at(margin)
+            step = gradient / np.maximum(diagonal, np.finfo(np.float64).tiny)
+            if self.layout == "classes":
+                h = 1e-5
+                columns = [(derivatives_at(margin + h * e)[0] - derivatives_at(margin - h * e)[0]) / (2 * h)
+                           for e in np.eye(margin.size)]
+                hessian = np.stack(columns, axis=1)
+                full = np.linalg.lstsq((hessian + hessian.T) / 2, gradient, rcond=None)[0]
+                if np.dot(full, gradient) > 0:
+                    step = full
+            # A trust region of one nat: a saturated softmax (LDAM's scale of 30) has a
+            # Hessian of 1e-23 where its gradient is still large.
+            step = step / max(1.0, float(np.max(np.abs(step))))
+            for _ in range(40):  # halve the step until the loss does not increase
+                candidate = np.clip(margin - step, floor, -floor)
+                candidate_value = loss_at(candidate)
+                if candidate_value <= value:
+                    break
+                step = step / 2
+            else:
+                break
+            converged = np.max(np.abs(candidate - margin)) < 1e-12
+            margin, value = candidate, candidate_value
+            if converged:
+                break
+        return margin
+
+    def initial_margins(self, labels, sample_weight=None, *, num_classes=None, num_samples=None):
+        """:meth:`start` repeated for ``num_samples`` rows (the training labels' count by
+        default): ``init_score`` / ``base_margin`` / ``baseline``, shaped as the margins.
+        Give an evaluation set the *training* start: ``num_samples=len(X_valid)``, never
+        the start of its own labels (that would leak them)."""
+        start = self.start(labels, sample_weight, num_classes=num_classes)
+        n = np.asarray(labels).shape[0] if num_samples is None else num_samples
         if self.layout == "binary" and np.asarray(labels).ndim == 1:
-            return np.full(n, prior[0])
-        return np.tile(prior, (n, 1))
+            return np.full(n, start[0])
+        return np.tile(start, (n, 1))
+
+
+# The smallest probability a start stands for: LightGBM's own floor (log 1e-15 = -34.5).
+_FLOOR_PROBABILITY = 1e-15
+
+
+def _log_frequencies(class_weight):
+    """Cross-entropy's start: the log of each class's share of the weight (floored)."""
+    total = max(float(np.sum(class_weight)), np.finfo(np.float64).tiny)
+    return np.log(np.maximum(class_weight / total, _FLOOR_PROBABILITY))
+
+
+class BoostingClassifier:
+    """What the drop-in estimators (``imbalance_losses.xgboost.XGBClassifier``, ...) share,
+    listed before the library's estimator class: labels, weights, the start and the loss's
+    own probabilities. A library class supplies :meth:`_fit_library` (train with the start
+    kept in the model) and :meth:`_margins` (raw margins, the start included).
+
+    ``loss`` is a core loss (None: cross-entropy, sigmoid for two classes and softmax for
+    more) and ``loss_options`` its options, a dict, so that no name clashes with the
+    library's parameters. Labels may be any values (strings too): ``classes_`` holds them
+    sorted, as scikit-learn's classifiers do.
+    """
+
+    # The library's class-weight parameters and the value that switches each off: at fit
+    # they become sample weights (a custom objective would silently ignore them).
+    _class_weight_parameters: dict = {}
+
+    def _make_objective(self, loss, **options) -> Objective:
+        raise NotImplementedError
+
+    def _prepare(self, y, sample_weight):
+        """Encoded labels, the objective, the per-sample weights (class weights folded in)
+        and the start, from the training labels."""
+        from sklearn.preprocessing import LabelEncoder
+
+        from .core.sigmoid import sigmoid_cross_entropy
+
+        encoder = LabelEncoder().fit(np.asarray(y).ravel())
+        classes = encoder.classes_
+        if classes.size < 2:
+            raise ValueError(f"Invalid labels: a classifier needs at least 2 classes. Received: {classes.tolist()}")
+        y_encoded = encoder.transform(np.asarray(y).ravel())
+        loss = self.loss
+        if loss is None:
+            loss = sigmoid_cross_entropy if classes.size == 2 else softmax_cross_entropy
+        objective = self._make_objective(loss, **(self.loss_options or {}))
+        if objective.layout == "multilabel" or (objective.layout == "binary" and classes.size > 2):
+            msg = (f"Invalid `loss` for {classes.size} classes: {loss.__name__} has one sigmoid per output; a "
+                   f"classifier of {classes.size} classes needs a softmax loss (softmax_cross_entropy, "
+                   f"softmax_focal_loss, logit_adjusted_cross_entropy, ...).")
+            raise ValueError(msg)
+        weights = np.ones(y_encoded.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        weights = weights * self._class_weight_factors(y_encoded, classes)
+        num_classes = classes.size if objective.layout == "classes" else None
+        self.classes_, self.loss_objective_ = classes, objective
+        self.start_ = objective.start(y_encoded, weights, num_classes=num_classes)
+        return y_encoded, weights
+
+    def _class_weight_factors(self, y_encoded, classes):
+        """Per-sample factors from the library's class-weight parameters (1 where unset)."""
+        factors = np.ones(y_encoded.shape[0])
+        for name, off in self._class_weight_parameters.items():
+            value = self._library_parameter(name)
+            if value is None or (not isinstance(value, (str, dict, list, tuple, np.ndarray)) and value == off):
+                continue
+            per_class = class_weight_values(name, value, y_encoded, classes)
+            factors = factors * per_class[y_encoded]
+        return factors
+
+    def _library_parameter(self, name):
+        return self.get_params(deep=False).get(name)
+
+    @contextlib.contextmanager
+    def _class_weight_parameters_off(self):
+        """The library's class-weight parameters switched off while the library trains (they
+        are in the sample weights already), as the user set them again afterwards."""
+        given = self.get_params(deep=False)
+        changed = {name: given[name] for name, off in self._class_weight_parameters.items()
+                   if name in given and given[name] is not None and given[name] is not off
+                   and not (np.isscalar(given[name]) and given[name] == off)}
+        self.set_params(**{name: self._class_weight_parameters[name] for name in changed})
+        try:
+            yield
+        finally:
+            self.set_params(**changed)
+
+    @property
+    def classes_(self):
+        """The class labels, sorted (as ``y`` gave them: strings too)."""
+        return self._classes
+
+    @classes_.setter
+    def classes_(self, value):
+        self._classes = value
+
+    def _encode(self, y):
+        """Evaluation labels with the training classes (an unknown label raises)."""
+        y = np.asarray(y).ravel()
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"Invalid labels in an evaluation set: not among the training classes "
+                             f"{self.classes_.tolist()}. Received: {unknown[:5].tolist()}")
+        return np.searchsorted(self.classes_, y)
+
+    def _start_rows(self, n):
+        """The training start repeated for ``n`` rows (an evaluation set's init score)."""
+        return np.full(n, self.start_[0]) if self.loss_objective_.layout == "binary" else np.tile(self.start_, (n, 1))
+
+    def predict_proba(self, X):
+        """The loss's own probabilities of each class, shape ``(n_samples, n_classes)``:
+        sigmoid or softmax of the margins (the start included); for logit adjustment and
+        Balanced Softmax the balanced posterior; for LDAM softmax(scale * margins)."""
+        probabilities = self.loss_objective_.probabilities(self._margins(X))
+        if self.loss_objective_.layout == "binary":
+            probabilities = np.stack([1 - probabilities, probabilities], axis=1)
+        return probabilities
+
+    def predict(self, X):
+        """The class of largest probability, from ``classes_``."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+
+def class_weight_values(name, value, y_encoded, classes):
+    """One weight per class from a library's class-weight parameter: a dict (by label), a
+    sequence (by class index), ``"balanced"``/``"Balanced"`` (n / (k n_c)),
+    ``"SqrtBalanced"``, ``True`` (``is_unbalance``: balanced) or a number
+    (``scale_pos_weight``: the positive class, binary only)."""
+    counts = np.bincount(y_encoded, minlength=classes.size).astype(np.float64)
+    if isinstance(value, dict):
+        return np.array([float(value.get(c, value.get(str(c), 1.0))) for c in classes])
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return np.asarray(value, dtype=np.float64).reshape(classes.size)
+    balanced = counts.sum() / (classes.size * np.maximum(counts, 1.0))
+    if value is True or (isinstance(value, str) and value.lower() == "balanced"):
+        return balanced
+    if isinstance(value, str) and value == "SqrtBalanced":
+        return np.sqrt(balanced)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and classes.size == 2:
+        return np.array([1.0, float(value)])
+    raise ValueError(f"Invalid value for argument `{name}`. Expected a dict by class, one weight per class, "
+                     f"'balanced'{', a positive-class weight for 2 classes' if name == 'scale_pos_weight' else ''}. "
+                     f"Received: {name}={value!r}")

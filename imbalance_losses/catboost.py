@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._boosting import Objective
+import catboost as cb
 
-__all__ = ["CatBoostMetric", "CatBoostObjective", "objective"]
+from ._boosting import BoostingClassifier, Objective
+
+__all__ = ["CatBoostClassifier", "CatBoostMetric", "CatBoostObjective", "objective"]
 
 
 class CatBoostObjective(Objective):
@@ -62,6 +64,86 @@ class CatBoostMetric:
 
     def get_final_error(self, error, weight):
         return error / weight if weight else 0.0
+
+
+class CatBoostClassifier(BoostingClassifier, cb.CatBoostClassifier):
+    """``catboost.CatBoostClassifier`` trained on an imbalance_losses loss: a drop-in replacement.
+
+    Takes CatBoost's own parameters plus ``loss`` (a core loss; None: cross-entropy) and
+    ``loss_options`` (its options, a dict). ``fit`` starts from the loss's own constant
+    minimiser (:meth:`Objective.start`) as the baseline of the training data and of every
+    evaluation set, then stores it in the model as its bias (``set_scale_and_bias``), so
+    the saved model predicts from it. ``eval_metric`` defaults to the loss itself;
+    ``predict_proba`` is the loss's probability, ``predict`` a label from ``classes_``
+    (strings too). ``class_weights``, ``auto_class_weights`` and ``scale_pos_weight``
+    act as sample weights (CatBoost ignores them with a custom objective).
+    """
+
+    _class_weight_parameters = {"class_weights": None, "auto_class_weights": None, "scale_pos_weight": 1.0}
+
+    def __init__(self, *, loss=None, loss_options=None, **kwargs):
+        super().__init__(**kwargs)
+        self.loss = loss
+        self.loss_options = loss_options
+
+    def get_params(self, deep=True):
+        return {**super().get_params(), "loss": self.loss, "loss_options": self.loss_options}
+
+    def set_params(self, **params):
+        for name in ("loss", "loss_options"):
+            if name in params:
+                setattr(self, name, params.pop(name))
+        return super().set_params(**params)
+
+    def _make_objective(self, loss, **options):
+        return CatBoostObjective(loss, **options)
+
+    # CatBoost pickles its parameters and model alone: ours travel beside them.
+    _OWN_STATE = ("loss", "loss_options", "_classes", "loss_objective_", "start_")
+
+    def __getstate__(self):
+        return {"catboost": super().__getstate__(),
+                "imbalance_losses": {k: self.__dict__[k] for k in self._OWN_STATE if k in self.__dict__}}
+
+    def __setstate__(self, state):
+        super().__setstate__(state["catboost"])
+        self.__dict__.update(state["imbalance_losses"])
+
+    def fit(self, X, y, sample_weight=None, eval_set=None, cat_features=None, **fit_params):
+        """Train from the loss's start; ``eval_set`` pairs ``(X, y)`` with labels as ``y``'s."""
+        y_encoded, weights = self._prepare(y, sample_weight)
+        objective = self.loss_objective_
+        if objective.layout == "classes" and self.classes_.size == 2:
+            msg = (f"Invalid `loss` for 2 classes in CatBoost: with a custom objective CatBoost trains one "
+                   f"margin for two classes, so a softmax loss ({objective.__name__}) cannot have its two. "
+                   f"Use its sigmoid form (sigmoid_cross_entropy, sigmoid_focal_loss, ...), or XGBClassifier "
+                   f"or LGBMClassifier, which train two margins.")
+            raise ValueError(msg)
+        train = cb.Pool(X, y_encoded, weight=weights, baseline=self._start_rows(len(y_encoded)),
+                        cat_features=cat_features)
+        evals = [cb.Pool(X_eval, self._encode(y_eval), baseline=self._start_rows(len(y_eval)),
+                         cat_features=cat_features) for X_eval, y_eval in ([eval_set] if isinstance(eval_set, tuple)
+                                                                             else eval_set or ())]
+        # For the fit alone: our objective and metric, without the class-weight parameters
+        # (already in the sample weights); the user's parameters afterwards.
+        given = self._init_params
+        training = {k: v for k, v in given.items() if k not in self._class_weight_parameters}
+        training["loss_function"] = objective
+        training.setdefault("eval_metric", objective.metric)
+        if objective.layout == "classes":
+            training["classes_count"] = self.classes_.size
+        self._init_params = training
+        try:
+            cb.CatBoostClassifier.fit(self, train, eval_set=evals or None, **fit_params)
+        finally:
+            self._init_params = given
+        scale, bias = self.get_scale_and_bias()
+        bias = np.asarray(bias, dtype=np.float64) + self.start_
+        self.set_scale_and_bias(scale, float(bias[0]) if objective.layout == "binary" else bias.tolist())
+        return self
+
+    def _margins(self, X):
+        return cb.CatBoostClassifier.predict(self, X, prediction_type="RawFormulaVal")
 
 
 def objective(loss, *, hessian="fisher", **options) -> CatBoostObjective:

@@ -122,7 +122,7 @@ def test_lightgbm_native_binary_matches_binary(binary):
     start = objective.initial_margins(y, w)
     builtin = lgb.train({**LGB, "objective": "binary"}, lgb.Dataset(X, y, weight=w), ROUNDS)
     ours = lgb.train({**LGB, "objective": objective}, lgb.Dataset(X, y, weight=w, init_score=start), ROUNDS)
-    np.testing.assert_allclose(ours.predict(X) + objective.prior(y, w), builtin.predict(X, raw_score=True), atol=1e-6)
+    np.testing.assert_allclose(ours.predict(X) + objective.start(y, w), builtin.predict(X, raw_score=True), atol=1e-6)
 
 
 def test_lightgbm_sklearn_matches_with_weights(binary, multiclass):
@@ -136,7 +136,7 @@ def test_lightgbm_sklearn_matches_with_weights(binary, multiclass):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # LightGBM: raw scores for a custom objective
             scores = ours.predict_proba(X)
-        probabilities = objective.probabilities(scores + objective.prior(y, w))
+        probabilities = objective.probabilities(scores + objective.start(y, w))
         expected = builtin.predict_proba(X)
         np.testing.assert_allclose(probabilities, expected[:, 1] if expected.shape[1] == 2 else expected, atol=1e-6)
 
@@ -150,9 +150,9 @@ def test_lightgbm_multiclass_native_and_metric(multiclass):
     ours = lgb.train({**LGB, "objective": objective, "num_class": 4, "metric": "None"}, train, ROUNDS,
                      valid_sets=[train], valid_names=["train"], feval=objective.metric,
                      callbacks=[lgb.record_evaluation(history)])
-    np.testing.assert_allclose(ours.predict(X) + objective.prior(y, w), builtin.predict(X, raw_score=True), atol=1e-6)
+    np.testing.assert_allclose(ours.predict(X) + objective.start(y, w), builtin.predict(X, raw_score=True), atol=1e-6)
     np.testing.assert_allclose(history["train"]["softmax_cross_entropy"][-1],
-                               float(il.softmax_cross_entropy(ours.predict(X) + objective.prior(y, w), y, weights=w)),
+                               float(il.softmax_cross_entropy(ours.predict(X) + objective.start(y, w), y, weights=w)),
                                rtol=1e-6)
 
 

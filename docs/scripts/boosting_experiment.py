@@ -122,7 +122,7 @@ def starting_margins(objective, y, classes):
     if objective.loss is il.logit_adjusted_cross_entropy:
         row = np.zeros(classes)  # its constant minimiser: the prior minus tau * log prior
     else:
-        row = objective.prior(y, num_classes=classes if objective.layout == "classes" else None)
+        row = objective.start(y, num_classes=classes if objective.layout == "classes" else None)
     return lambda n: np.repeat(row[None], n, axis=0) if objective.layout == "classes" else np.full(n, row[0])
 
 
