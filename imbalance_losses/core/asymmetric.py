@@ -14,7 +14,7 @@ from __future__ import annotations
 from .autodiff import closed_form
 from .common import element_weights, power
 from .dispatch import loss_function
-from .sigmoid import blend, logistic, start_sigmoid_call
+from .sigmoid import blend, logistic, start_sigmoid_term_call
 from .softmax import (
     complements,
     first_maximum,
@@ -166,9 +166,9 @@ def asymmetric_loss(logits, targets, *, gamma_pos=0.0, gamma_neg=4.0, clip=0.05,
     gamma_pos = check_number("gamma_pos", gamma_pos, low=0)
     gamma_neg = check_number("gamma_neg", gamma_neg, low=0)
     clip = check_number("clip", clip, low=0, high=1, high_open=True)
-    call, x, y = start_sigmoid_call(logits, targets, weights=weights)
+    call, x, y, out_of_range = start_sigmoid_term_call(logits, targets, weights=weights)
     return WeightedTerm(call, asymmetric_term, x, (y,), {"gamma_pos": gamma_pos, "gamma_neg": gamma_neg, "clip": clip},
-                        weights=element_weights(call, weights, x.shape)).reduce(reduction, replica_sum)
+                        weights=element_weights(call, weights, x.shape), targets=out_of_range).reduce(reduction, replica_sum)
 
 
 def _softmax_asymmetric_parts(xp, x, target, m, e, total, index, smoothing, gamma_pos, gamma_neg):

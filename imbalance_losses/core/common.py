@@ -327,16 +327,33 @@ def last_axis_classes(x, name: str = "logits") -> int:
     return x.shape[-1]
 
 
-def binary_targets(call: LossCall, targets, shape, *, name="targets"):
+def binary_targets(call: LossCall, targets, shape, *, name="targets", as_given=False):
     """0/1 or soft targets (float, int or bool) in compute dtype, checked against ``shape``.
 
     A target outside [0, 1] (a 255 void in a binary mask given without ``ignore_index``)
     becomes NaN, so its element's loss and gradient are NaN on every framework, as an
     out-of-range class label's are: the linear forms would otherwise give a finite wrong
-    number (a negative cross-entropy). The value checks name it instead, when on.
+    number (a negative cross-entropy). The value checks name it instead, when on. With
+    ``as_given`` the targets stay as they are, for a closed-form term that saves them for
+    its backward (a NaN copy would be one more logits-sized array kept): the term's
+    loss and derivatives are poisoned through :class:`OutOfRangeTargets` instead.
     """
     xp = call.xp
     y = call.asarray(targets)
     check_shape(name, y.shape, shape, "the shape of `logits`,")
     check_array_values(xp, name, lambda: (y >= 0) & (y <= 1), "values in [0, 1]")
-    return xp.where((y >= 0) & (y <= 1), y, xp.nan)
+    return y if as_given else xp.where((y >= 0) & (y <= 1), y, xp.nan)
+
+
+class OutOfRangeTargets:
+    """NaN where a dense target is outside [0, 1], else 0 (per row for a rowwise term): the
+    ``targets`` of a :class:`~.terms.WeightedTerm`, which adds it to the loss and to the
+    derivatives' weights, as it does for out-of-range class labels."""
+
+    def __init__(self, call: LossCall, y, *, rowwise=False):
+        xp = call.xp
+        poison = xp.where((y >= 0) & (y <= 1), xp.zeros_like(y), xp.nan)
+        self.poison = xp.sum(poison, axis=-1) if rowwise else poison
+
+    def poisoned(self, loss):
+        return loss + self.poison

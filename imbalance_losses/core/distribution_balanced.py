@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .common import element_weights, last_axis_classes
 from .dispatch import loss_function
-from .sigmoid import sigmoid, sigmoid_focal, start_sigmoid_call
+from .sigmoid import sigmoid, sigmoid_focal, start_sigmoid_term_call
 from .terms import WeightedTerm
 from .validation import check_array_values, check_number, check_shape
 
@@ -114,7 +114,7 @@ def distribution_balanced_loss(logits, targets, counts, *, num_samples, map_alph
     init_bias = check_number("init_bias", init_bias)
     gamma = check_number("gamma", gamma, low=0)
     balance = check_number("balance", balance, low=0)
-    call, x, y = start_sigmoid_call(logits, targets, weights=weights, counts=counts)
+    call, x, y, out_of_range = start_sigmoid_term_call(logits, targets, weights=weights, counts=counts)
     xp = call.xp
     rates = _positive_rates(call, counts, num_samples, last_axis_classes(x))
     # log(N / n - 1) = log(1 - n/N) - log(n/N): no large intermediate.
@@ -124,4 +124,4 @@ def distribution_balanced_loss(logits, targets, counts, *, num_samples, map_alph
                                            map_mu=map_mu) * (y + (1 - y) / neg_scale)
     return WeightedTerm(call, sigmoid_focal, (x + bias) * slope, (y, None), {"alpha": None, "gamma": gamma},
                         factor=factor, slope=slope,
-                        weights=element_weights(call, weights, x.shape)).reduce(reduction, replica_sum)
+                        weights=element_weights(call, weights, x.shape), targets=out_of_range).reduce(reduction, replica_sum)

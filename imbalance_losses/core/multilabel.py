@@ -8,7 +8,7 @@ in Circle loss. Decode with ``logits > 0``; no sigmoid or softmax on the logits.
 from __future__ import annotations
 
 from .autodiff import closed_form
-from .common import binary_targets, element_weights, reduce_loss, start_call
+from .common import OutOfRangeTargets, binary_targets, element_weights, reduce_loss, start_call
 from .dispatch import loss_function
 from .terms import WeightedTerm
 from .validation import check_array_values, invalid_argument
@@ -17,9 +17,8 @@ __all__ = ["multilabel_categorical_crossentropy", "sparse_multilabel_categorical
 
 
 def _masked_log(xp, weight, excluded):
-    """``log(weight)`` where positive, ``-inf`` elsewhere and at ``excluded`` classes; NaN
-    where ``weight`` is (a target outside [0, 1]: the row's loss is then NaN)."""
-    present = (weight > 0) | (weight != weight)
+    """``log(weight)`` where positive, ``-inf`` elsewhere and at ``excluded`` classes."""
+    present = weight > 0
     if excluded is not None:
         present = present & ~excluded
     return xp.where(present, xp.log(xp.where(present, weight, 1.0)), -xp.inf)
@@ -112,16 +111,12 @@ def multilabel_categorical_crossentropy(logits, targets, *, weights=None, reduct
     `多标签"Softmax+交叉熵"的软标签版本 <https://kexue.fm/archives/9064>`_, 2022;
     Su et al., `ZLPR: A Novel Loss for Multi-label Classification <https://arxiv.org/abs/2208.02955>`_, 2022.
     """
-    call, s, t = _start(logits, targets, weights)
-    return WeightedTerm(call, zlpr, s, (t, None), {},
-                        weights=element_weights(call, weights, s.shape[:-1])).reduce(reduction, replica_sum)
-
-
-def _start(logits, targets, weights):
     call, s = start_call(logits, targets=targets, weights=weights)
     if s.ndim < 1:
         raise invalid_argument("logits", "an array with a class axis (rank >= 1)", f"shape {tuple(s.shape)}")
-    return call, s, binary_targets(call, targets, s.shape)
+    t = binary_targets(call, targets, s.shape, as_given=True)
+    return WeightedTerm(call, zlpr, s, (t, None), {}, weights=element_weights(call, weights, s.shape[:-1]),
+                        targets=OutOfRangeTargets(call, t, rowwise=True)).reduce(reduction, replica_sum)
 
 
 @loss_function

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .common import element_weights
 from .dispatch import loss_function
-from .sigmoid import alpha_option, sigmoid_focal, start_sigmoid_call
+from .sigmoid import alpha_option, sigmoid_focal, start_sigmoid_term_call
 from .softmax import softmax_focal_term, softmax_term, start_softmax_call
 from .terms import WeightedTerm
 from .validation import check_number
@@ -65,13 +65,13 @@ def poly1_cross_entropy(logits, labels, *, epsilon=1.0, label_smoothing=0.0, ign
 def _sigmoid_poly1(logits, targets, *, alpha, gamma, epsilon, label_smoothing, weights, reduction, replica_sum):
     """The sigmoid Poly-1 terms: focal with the added :math:`\\epsilon (1 - p_t)^{\\gamma + 1}`."""
     epsilon = check_number("epsilon", epsilon)
-    call, x, y = start_sigmoid_call(logits, targets, weights=weights, alpha=alpha)
+    call, x, y, out_of_range = start_sigmoid_term_call(logits, targets, weights=weights, alpha=alpha)
     smoothing = check_number("label_smoothing", label_smoothing, low=0, high=1)
     if smoothing:
         y = y * (1 - smoothing) + smoothing / 2
     alpha_array, alpha = alpha_option(call, alpha, x.shape)
     return WeightedTerm(call, sigmoid_focal, x, (y, alpha_array), {"alpha": alpha, "gamma": gamma, "epsilon": epsilon},
-                        weights=element_weights(call, weights, x.shape)).reduce(reduction, replica_sum)
+                        weights=element_weights(call, weights, x.shape), targets=out_of_range).reduce(reduction, replica_sum)
 
 
 @loss_function

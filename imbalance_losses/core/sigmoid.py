@@ -8,7 +8,7 @@ and its derivative with respect to the logit, side by side.
 from __future__ import annotations
 
 from .autodiff import closed_form
-from .common import binary_targets, compiling, element_weights, power, start_call
+from .common import OutOfRangeTargets, binary_targets, compiling, element_weights, power, start_call
 from .dispatch import loss_function
 from .terms import WeightedTerm
 from .validation import check_array_values, check_broadcastable, check_number
@@ -17,9 +17,17 @@ __all__ = ["sigmoid_cross_entropy", "sigmoid_focal_loss"]
 
 
 def start_sigmoid_call(logits, targets, **arrays):
-    """The call, the logits and the targets of a sigmoid-family loss."""
+    """The call, the logits and the targets of a sigmoid-family loss (NaN outside [0, 1])."""
     call, x = start_call(logits, targets=targets, **arrays)
     return call, x, binary_targets(call, targets, logits.shape)
+
+
+def start_sigmoid_term_call(logits, targets, **arrays):
+    """As :func:`start_sigmoid_call` for a closed-form term: the targets as given and their
+    :class:`~.common.OutOfRangeTargets` for the term's ``targets``."""
+    call, x = start_call(logits, targets=targets, **arrays)
+    y = binary_targets(call, targets, logits.shape, as_given=True)
+    return call, x, y, OutOfRangeTargets(call, y)
 
 
 def _logistic(xp, x, sigmoids, softpluses):
@@ -248,7 +256,7 @@ def sigmoid_cross_entropy(logits, targets, *, pos_weight=None, label_smoothing=0
     <https://arxiv.org/abs/1512.00567>`_, 2016 (label smoothing); for the positive
     weight, PyTorch's ``BCEWithLogitsLoss(pos_weight=...)``.
     """
-    call, x, y = start_sigmoid_call(logits, targets, weights=weights, pos_weight=pos_weight)
+    call, x, y, out_of_range = start_sigmoid_term_call(logits, targets, weights=weights, pos_weight=pos_weight)
     eps = check_number("label_smoothing", label_smoothing, low=0, high=1)
     if eps:
         y = y * (1 - eps) + eps / 2
@@ -262,7 +270,7 @@ def sigmoid_cross_entropy(logits, targets, *, pos_weight=None, label_smoothing=0
         check_array_values(call.xp, "pos_weight", lambda: (pw_array >= 0) & call.xp.isfinite(pw_array),
                            "non-negative finite values")
     return WeightedTerm(call, binary_cross_entropy, x, (y, pw_array), {"pos_weight": pos_weight},
-                        weights=element_weights(call, weights, x.shape)).reduce(reduction, replica_sum)
+                        weights=element_weights(call, weights, x.shape), targets=out_of_range).reduce(reduction, replica_sum)
 
 
 def alpha_option(call, alpha, shape):
@@ -320,7 +328,7 @@ def sigmoid_focal_loss(logits, targets, *, alpha=0.25, gamma=2.0, weights=None, 
     <https://arxiv.org/abs/1708.02002>`_, 2017.
     """
     gamma = check_number("gamma", gamma, low=0)
-    call, x, y = start_sigmoid_call(logits, targets, weights=weights, alpha=alpha)
+    call, x, y, out_of_range = start_sigmoid_term_call(logits, targets, weights=weights, alpha=alpha)
     alpha_array, alpha = alpha_option(call, alpha, x.shape)
     return WeightedTerm(call, sigmoid_focal, x, (y, alpha_array), {"alpha": alpha, "gamma": gamma},
-                        weights=element_weights(call, weights, x.shape)).reduce(reduction, replica_sum)
+                        weights=element_weights(call, weights, x.shape), targets=out_of_range).reduce(reduction, replica_sum)

@@ -13,7 +13,7 @@ import math
 from .autodiff import closed_form
 from .common import element_weights
 from .dispatch import loss_function
-from .sigmoid import blend, logistic, start_sigmoid_call
+from .sigmoid import blend, logistic, start_sigmoid_term_call
 from .softmax import (
     Distribution,
     complements,
@@ -161,10 +161,10 @@ def hard_truncated_loss(logits, targets, *, margin=0.5, weights=None, reduction=
     `文本情感分类（四）：更好的损失函数 <https://kexue.fm/archives/4293>`_, 2017.
     """
     margin = check_number("margin", margin, low=0.5, high=1)
-    call, x, y = start_sigmoid_call(logits, targets, weights=weights)
+    call, x, y, out_of_range = start_sigmoid_term_call(logits, targets, weights=weights)
     threshold = math.inf if margin == 1 else math.log(margin / (1 - margin))
     return WeightedTerm(call, hard_truncated_term, x, (y,), {"threshold": threshold},
-                        weights=element_weights(call, weights, x.shape)).reduce(reduction, replica_sum)
+                        weights=element_weights(call, weights, x.shape), targets=out_of_range).reduce(reduction, replica_sum)
 
 
 @loss_function
@@ -194,9 +194,9 @@ def soft_truncated_loss(logits, targets, *, k=1.0, weights=None, reduction="mean
     Su Jianlin, `从loss的硬截断、软化到focal loss <https://kexue.fm/archives/4733>`_, 2017.
     """
     k = check_number("k", k, low=0, low_open=True)
-    call, x, y = start_sigmoid_call(logits, targets, weights=weights)
+    call, x, y, out_of_range = start_sigmoid_term_call(logits, targets, weights=weights)
     return WeightedTerm(call, soft_truncated_term, x, (y,), {"k": k},
-                        weights=element_weights(call, weights, x.shape)).reduce(reduction, replica_sum)
+                        weights=element_weights(call, weights, x.shape), targets=out_of_range).reduce(reduction, replica_sum)
 
 
 @closed_form("soft_truncated_softmax", rowwise=True)
