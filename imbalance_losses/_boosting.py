@@ -143,27 +143,53 @@ class Objective:
         Returns an array of shape ``(n_classes,)`` for a softmax loss, ``(n_outputs,)``
         otherwise (``(1,)`` for a binary loss on labels of shape ``(n_samples,)``).
         """
+        if _is_dask(labels):
+            return self._start_from_dask(labels, sample_weight, num_classes)
         labels = np.asarray(labels)
         w = np.ones(labels.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         if self.layout == "classes":
             labels = self.check_labels(labels, num_classes).reshape(-1)
             size = int(labels.max()) + 1 if num_classes is None else num_classes
-            # Every per-sample softmax loss at a constant margin depends on the label alone:
-            # one row per class, weighted by the class's total weight.
-            class_weight = np.bincount(labels, weights=w, minlength=size)
-            closed_form = self._closed_form_start(class_weight)
+            return self._start_from_label_weights(np.arange(size), np.bincount(labels, weights=w, minlength=size))
+        targets = self.check_labels(labels)
+        if labels.ndim == 1:
+            # At a constant margin the loss depends on the label alone: one row per value.
+            values, inverse = np.unique(targets, return_inverse=True)
+            return self._start_from_label_weights(values, np.bincount(inverse.reshape(-1), weights=w))
+        targets = targets.reshape(labels.shape[0], -1)
+        rows = np.tile(_log_odds((w @ targets) / max(float(np.sum(w)), np.finfo(np.float64).tiny)),
+                       (targets.shape[0], 1))
+        return self._newton(rows, targets, w[:, None] if self.layout == "binary" else w)
+
+    def _start_from_label_weights(self, values, weights):
+        """:meth:`start` from each label value's total weight (class indices for a softmax
+        loss, target values for a binary one): the sufficient statistics of a constant."""
+        if self.layout == "classes":
+            closed_form = self._closed_form_start(weights)
             if closed_form is not None:
                 return closed_form
-            rows, targets, weights = np.tile(_log_frequencies(class_weight), (size, 1)), np.arange(size), class_weight
-        else:
-            targets = self.check_labels(labels).reshape(labels.shape[0], -1)
-            positive = (w @ targets) / max(float(np.sum(w)), np.finfo(np.float64).tiny)
-            start = np.clip(positive, _FLOOR_PROBABILITY, 1 - _FLOOR_PROBABILITY)
-            rows = np.tile(np.log(start) - np.log1p(-start), (targets.shape[0], 1))
-            weights = w[:, None] if self.layout == "binary" else w
-            if labels.ndim == 1:
-                rows, targets, weights = rows[:, 0], targets[:, 0], w
-        return np.atleast_1d(self._newton(rows, targets, weights))
+            return self._newton(np.tile(_log_frequencies(weights), (values.size, 1)), values, weights)
+        rate = float(weights @ values) / max(float(np.sum(weights)), np.finfo(np.float64).tiny)
+        return np.atleast_1d(self._newton(np.full(values.size, _log_odds(rate)), values, weights))
+
+    def _start_from_dask(self, labels, sample_weight, num_classes):
+        """:meth:`start` of labels in a Dask array: every partition's label weights (one
+        pass, as the histogram of the labels), then the same start as in one process."""
+        import dask
+        import dask.array as da
+
+        labels = labels.reshape(-1)
+        w = da.ones(labels.shape, chunks=labels.chunks) if sample_weight is None else da.asarray(sample_weight)
+        low, high, fractional = dask.compute(labels.min(), labels.max(), (labels % 1 != 0).any())
+        if low < 0 or fractional or (self.layout != "classes" and high > 1) or (
+                num_classes is not None and high >= num_classes):
+            raise ValueError(f"Invalid labels for `{self.loss.__name__}` in a Dask array. Expected hard labels "
+                             f"(0/1, or class indices 0 .. n_classes - 1). Received: labels in [{low}, {high}]"
+                             f"{', fractional' if fractional else ''}")
+        size = int(high) + 1 if num_classes is None else num_classes
+        weights = da.bincount(labels.astype(np.int64), weights=w, minlength=size).compute()
+        return self._start_from_label_weights(np.arange(weights.size, dtype=np.float64 if self.layout != "classes"
+                                                        else np.int64), weights)
 
     def _closed_form_start(self, class_weight):
         """Cross-entropy's minimiser in closed form: softmax(f + offset) = the label
@@ -213,7 +239,8 @@ class Objective:
                 columns = [(derivatives_at(margin + h * e)[0] - derivatives_at(margin - h * e)[0]) / (2 * h)
                            for e in np.eye(margin.size)]
                 hessian = np.stack(columns, axis=1)
-                full = np.linalg.lstsq((hessian + hessian.T) / 2, gradient, rcond=None)[0]
+                # rcond: the flat direction's eigenvalue is rounding noise (1e-13), not a curvature.
+                full = np.linalg.lstsq((hessian + hessian.T) / 2, gradient, rcond=1e-9)[0]
                 if np.dot(full, gradient) > 0:
                     step = full
             # A trust region of one nat: a saturated softmax (LDAM's scale of 30) has a
@@ -247,6 +274,16 @@ class Objective:
 
 # The smallest probability a start stands for: LightGBM's own floor (log 1e-15 = -34.5).
 _FLOOR_PROBABILITY = 1e-15
+
+
+def _is_dask(array):
+    return type(array).__module__.startswith("dask.")
+
+
+def _log_odds(rate):
+    """The margin of a positive rate, its probability kept in [1e-15, 1 - 1e-15]."""
+    rate = np.clip(rate, _FLOOR_PROBABILITY, 1 - _FLOOR_PROBABILITY)
+    return np.log(rate) - np.log1p(-rate)
 
 
 def _log_frequencies(class_weight):
