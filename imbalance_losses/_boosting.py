@@ -128,7 +128,7 @@ class Objective:
         return 0.5 * (1 + np.tanh(0.5 * margins))  # the sigmoid, without overflow
 
     def start(self, labels, sample_weight=None, *, num_classes=None):
-        """The constant margin that minimises this loss on the (weighted) training labels: the
+        r"""The constant margin that minimises this loss on the (weighted) training labels: the
         start of every booster (``base_score``, ``init_score``, ``baseline``).
 
         Not always the log prior, cross-entropy's start: for logit adjustment it is
