@@ -119,10 +119,8 @@ def starting_margins(objective, y, classes):
     """``start(n)``: n rows of the objective's starting margin (None for a built-in one)."""
     if objective == "builtin":
         return None
-    if objective.loss is il.logit_adjusted_cross_entropy:
-        row = np.zeros(classes)  # its constant minimiser: the prior minus tau * log prior
-    else:
-        row = objective.start(y, num_classes=classes if objective.layout == "classes" else None)
+    # The loss's own constant minimiser (0 for logit adjustment at tau = 1, not log pi).
+    row = objective.start(y, num_classes=classes if objective.layout == "classes" else None)
     return lambda n: np.repeat(row[None], n, axis=0) if objective.layout == "classes" else np.full(n, row[0])
 
 
