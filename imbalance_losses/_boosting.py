@@ -213,8 +213,8 @@ class Objective:
 
         The softmax losses couple their classes: their Hessian is the full C x C matrix
         (central differences of the closed-form gradient, C + 1 calls on C rows), solved
-        by least squares (a softmax is shift-free: one direction is flat, and the
-        least-norm step keeps the start's shift, cross-entropy's log-probabilities); a diagonal step
+        by least squares (a softmax is shift-free: its flat direction is projected out, so
+        the start keeps cross-entropy's shift, log-probabilities); a diagonal step
         would overshoot by up to 2x and oscillate. Elementwise losses are separable: their
         own (Fisher) diagonal. Where the full step is not a descent direction (a focal
         loss's curvature can be negative) the positive diagonal step is taken.
@@ -231,6 +231,10 @@ class Objective:
             return gradient.reshape(rows.shape).sum(axis=0), hessian.reshape(rows.shape).sum(axis=0)
 
         value = loss_at(margin)
+        # A shift-free loss (every softmax loss but vector scaling's) keeps the start's shift:
+        # every step is projected off the flat direction (its curvature is rounding noise).
+        projector = np.eye(margin.size) - 1.0 / margin.size
+        shift_free = self.layout == "classes" and abs(loss_at(margin + 1.0) - value) <= 1e-12 * max(1.0, abs(value))
         for _ in range(100):
             gradient, diagonal = derivatives_at(margin)
             step = gradient / np.maximum(diagonal, np.finfo(np.float64).tiny)
@@ -239,8 +243,11 @@ class Objective:
                 columns = [(derivatives_at(margin + h * e)[0] - derivatives_at(margin - h * e)[0]) / (2 * h)
                            for e in np.eye(margin.size)]
                 hessian = np.stack(columns, axis=1)
-                # rcond: the flat direction's eigenvalue is rounding noise (1e-13), not a curvature.
-                full = np.linalg.lstsq((hessian + hessian.T) / 2, gradient, rcond=1e-9)[0]
+                hessian = (hessian + hessian.T) / 2
+                if shift_free:
+                    hessian, gradient, step = projector @ hessian @ projector, projector @ gradient, projector @ step
+                full = np.linalg.lstsq(hessian, gradient, rcond=None)[0]
+                full = projector @ full if shift_free else full
                 if np.dot(full, gradient) > 0:
                     step = full
             # A trust region of one nat: a saturated softmax (LDAM's scale of 30) has a
@@ -307,6 +314,28 @@ class BoostingClassifier:
     # The library's class-weight parameters and the value that switches each off: at fit
     # they become sample weights (a custom objective would silently ignore them).
     _class_weight_parameters: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        """Give each estimator ``__init__(self, *, <the library's parameters>, loss=None,
+        loss_options=None, **kwargs)``: scikit-learn's ``get_params`` and ``clone`` read
+        the parameters from this signature, so the library's own must be in it."""
+        super().__init_subclass__(**kwargs)
+        library = next(base for base in cls.__mro__[1:] if base is not BoostingClassifier and "__init__" in vars(base))
+
+        def __init__(self, *, loss=None, loss_options=None, **options):
+            library.__init__(self, **options)
+            self.loss = loss
+            self.loss_options = loss_options
+
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        own = [p.replace(kind=keyword) for name, p in inspect.signature(library.__init__).parameters.items()
+               if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        __init__.__signature__ = inspect.Signature([
+            inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *own,
+            inspect.Parameter("loss", keyword, default=None), inspect.Parameter("loss_options", keyword, default=None),
+            inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)])
+        __init__.__qualname__ = f"{cls.__name__}.__init__"
+        cls.__init__ = __init__
 
     def _make_objective(self, loss, **options) -> Objective:
         raise NotImplementedError

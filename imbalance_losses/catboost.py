@@ -81,11 +81,6 @@ class CatBoostClassifier(BoostingClassifier, cb.CatBoostClassifier):
 
     _class_weight_parameters = {"class_weights": None, "auto_class_weights": None, "scale_pos_weight": 1.0}
 
-    def __init__(self, *, loss=None, loss_options=None, **kwargs):
-        super().__init__(**kwargs)
-        self.loss = loss
-        self.loss_options = loss_options
-
     def get_params(self, deep=True):
         return {**super().get_params(), "loss": self.loss, "loss_options": self.loss_options}
 

@@ -63,11 +63,6 @@ class LGBMClassifier(BoostingClassifier, lgb.LGBMClassifier):
 
     _class_weight_parameters = {"class_weight": None, "is_unbalance": False, "scale_pos_weight": 1.0}
 
-    def __init__(self, *, loss=None, loss_options=None, **kwargs):
-        super().__init__(**kwargs)
-        self.loss = loss
-        self.loss_options = loss_options
-
     def _make_objective(self, loss, **options):
         return LightGBMObjective(loss, **options)
 

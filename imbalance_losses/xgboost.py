@@ -62,11 +62,6 @@ class XGBClassifier(BoostingClassifier, xgb.XGBClassifier):
 
     _class_weight_parameters = {"scale_pos_weight": 1}
 
-    def __init__(self, *, loss=None, loss_options=None, **kwargs):
-        super().__init__(**kwargs)
-        self.loss = loss
-        self.loss_options = loss_options
-
     def _make_objective(self, loss, **options):
         return XGBoostObjective(loss, **options)
 

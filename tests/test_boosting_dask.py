@@ -65,18 +65,22 @@ def test_xgboost_dask_equals_one_process(client, data):
 
 def test_lightgbm_dask_equals_its_builtin_objective(client, data):
     """LightGBM's data-parallel trees differ from one process's whatever the objective (its
-    own `binary` too: up to 1.5 in margin on such data), and its built-in start is the mean
-    of each worker's log-odds, not the global one (0.009 apart here). From the same start
-    (ours, from every partition), our cross-entropy trains the same distributed trees as
-    the built-in objective."""
+    own `binary` too: 1.2 or 1.3 in margin on this data, depending on which worker gets
+    rank 0), and its built-in start is the mean of each worker's log-odds, not the global
+    one. From the same start (ours, from every partition) our cross-entropy trains the
+    same distributed trees as the built-in objective. Each worker holds the same rows, so
+    that the ranks LightGBM hands out as workers connect do not change the trees."""
     X, y, _ = data
     y = (y == 2).astype(int)
-    dX, dy = da.from_array(X, chunks=1000), da.from_array(y, chunks=1000)
+    X, y = np.concatenate([X, X]), np.concatenate([y, y])
     objective = ill.objective(il.sigmoid_cross_entropy)
-    start = da.full(N, objective.start(dy)[0], chunks=1000)
-    options = {"n_estimators": 10, "num_leaves": 8, "verbose": -1, "client": client}
-    builtin = lgb.DaskLGBMClassifier(objective="binary", boost_from_average=False, **options)
-    builtin.fit(dX, dy, init_score=start)
-    ours = lgb.DaskLGBMClassifier(objective=objective, **options).fit(dX, dy, init_score=start)
-    np.testing.assert_allclose(ours.predict(dX, raw_score=True).compute(), builtin.predict(dX, raw_score=True).compute(),
-                               atol=1e-6)
+    dX, dy = client.persist([da.from_array(X, chunks=N), da.from_array(y, chunks=N)])
+    start = client.persist(da.full(2 * N, objective.start(dy)[0], chunks=N))
+    distributed.wait([dX, dy, start])
+
+    def raw(objective, **extra):
+        model = lgb.DaskLGBMClassifier(objective=objective, n_estimators=10, num_leaves=8, verbose=-1,
+                                       client=client, **extra).fit(dX, dy, init_score=start)
+        return model.predict(dX, raw_score=True).compute()
+
+    np.testing.assert_allclose(raw(objective), raw("binary", boost_from_average=False), atol=1e-6)

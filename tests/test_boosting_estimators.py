@@ -179,6 +179,8 @@ def test_model_selection_pickling_and_save_load(library, rare, tmp_path):
     model = _estimator(library, loss=il.sigmoid_focal_loss, loss_options={"gamma": 2.0})
     copy = clone(model)
     assert copy.get_params()["loss"] is il.sigmoid_focal_loss and copy.get_params()["loss_options"] == {"gamma": 2.0}
+    for name, value in ESTIMATORS[library][1].items():  # the library's own parameters survive clone
+        assert copy.get_params()[name] == value, name
     for scoring in ("roc_auc", "neg_log_loss", "balanced_accuracy"):
         scores = cross_val_score(model, X, y, scoring=scoring, cv=3)
         assert np.all(np.isfinite(scores)), scoring
