@@ -302,8 +302,9 @@ def _log_frequencies(class_weight):
 class BoostingClassifier:
     """What the drop-in estimators (``imbalance_losses.xgboost.XGBClassifier``, ...) share,
     listed before the library's estimator class: labels, weights, the start and the loss's
-    own probabilities. A library class supplies :meth:`_fit_library` (train with the start
-    kept in the model) and :meth:`_margins` (raw margins, the start included).
+    own probabilities. A library class supplies ``fit`` (train from the start and keep it
+    in the model), ``_make_objective`` (its objective class) and ``_margins`` (raw margins,
+    the start included).
 
     ``loss`` is a core loss (None: cross-entropy, sigmoid for two classes and softmax for
     more) and ``loss_options`` its options, a dict, so that no name clashes with the
