@@ -90,19 +90,24 @@ def _computing_gradients(y_pred) -> bool:
     unlike ``evaluate``, ``predict`` or validation: a recording ``GradientTape`` (TensorFlow),
     grad mode (PyTorch; Keras evaluates under ``no_grad``) or a JAX differentiation trace."""
     backend = keras.backend.backend()
-    if backend == "tensorflow":
-        from tensorflow.python.eager import record
-
-        return record.could_possibly_record()
     if backend == "torch":
         import torch
 
         return torch.is_grad_enabled()
-    if backend == "jax":
-        from jax._src.interpreters import ad
+    # TensorFlow and JAX say it through internal modules only; where a release moves them,
+    # every call counts as a training step (the state advances, as before this check).
+    try:
+        if backend == "tensorflow":
+            from tensorflow.python.eager import record
 
-        tracers = tuple(getattr(ad, name) for name in ("JVPTracer", "LinearizeTracer") if hasattr(ad, name))
-        return isinstance(y_pred, tracers)
+            return record.could_possibly_record()
+        if backend == "jax":
+            from jax._src.interpreters import ad
+
+            tracers = tuple(getattr(ad, name) for name in ("JVPTracer", "LinearizeTracer") if hasattr(ad, name))
+            return isinstance(y_pred, tracers)
+    except ImportError:
+        pass
     return True
 
 
