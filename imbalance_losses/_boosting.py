@@ -78,10 +78,10 @@ class Objective:
             expected = "targets in [0, 1]"
             converted = values
         if bad.any():
-            shown = np.unique(labels[bad])[:5].tolist()
+            wrong = np.unique(labels[bad])
             msg = (f"Invalid labels for `{self.loss.__name__}`. Expected {expected} (encode other class values "
                    f"with sklearn.preprocessing.LabelEncoder, or use the estimators, which do). "
-                   f"Received: labels {shown}{' ...' if np.unique(labels[bad]).size > 5 else ''}")
+                   f"Received: labels {wrong[:5].tolist()}{' ...' if wrong.size > 5 else ''}")
             raise ValueError(msg)
         return converted
 
@@ -188,8 +188,7 @@ class Objective:
                              f"{', fractional' if fractional else ''}")
         size = int(high) + 1 if num_classes is None else num_classes
         weights = da.bincount(labels.astype(np.int64), weights=w, minlength=size).compute()
-        return self._start_from_label_weights(np.arange(weights.size, dtype=np.float64 if self.layout != "classes"
-                                                        else np.int64), weights)
+        return self._start_from_label_weights(np.arange(weights.size), weights)
 
     def _closed_form_start(self, class_weight):
         """Cross-entropy's minimiser in closed form: softmax(f + offset) = the label
@@ -369,28 +368,25 @@ class BoostingClassifier:
         self.start_ = objective.start(y_encoded, weights, num_classes=num_classes)
         return y_encoded, weights
 
+    def _class_weight_settings(self):
+        """The library's class-weight parameters that the user switched on, with their values."""
+        given = self.get_params(deep=False)
+        return {name: given[name] for name, off in self._class_weight_parameters.items()
+                if given.get(name) is not None
+                and (isinstance(given[name], (str, dict, list, tuple, np.ndarray)) or given[name] != off)}
+
     def _class_weight_factors(self, y_encoded, classes):
         """Per-sample factors from the library's class-weight parameters (1 where unset)."""
         factors = np.ones(y_encoded.shape[0])
-        for name, off in self._class_weight_parameters.items():
-            value = self._library_parameter(name)
-            if value is None or (not isinstance(value, (str, dict, list, tuple, np.ndarray)) and value == off):
-                continue
-            per_class = class_weight_values(name, value, y_encoded, classes)
-            factors = factors * per_class[y_encoded]
+        for name, value in self._class_weight_settings().items():
+            factors = factors * class_weight_values(name, value, y_encoded, classes)[y_encoded]
         return factors
-
-    def _library_parameter(self, name):
-        return self.get_params(deep=False).get(name)
 
     @contextlib.contextmanager
     def _class_weight_parameters_off(self):
         """The library's class-weight parameters switched off while the library trains (they
         are in the sample weights already), as the user set them again afterwards."""
-        given = self.get_params(deep=False)
-        changed = {name: given[name] for name, off in self._class_weight_parameters.items()
-                   if name in given and given[name] is not None and given[name] is not off
-                   and not (np.isscalar(given[name]) and given[name] == off)}
+        changed = self._class_weight_settings()
         self.set_params(**{name: self._class_weight_parameters[name] for name in changed})
         try:
             yield
@@ -406,14 +402,19 @@ class BoostingClassifier:
     def classes_(self, value):
         self._classes = value
 
-    def _encode(self, y):
-        """Evaluation labels with the training classes (an unknown label raises)."""
-        y = np.asarray(y).ravel()
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(f"Invalid labels in an evaluation set: not among the training classes "
-                             f"{self.classes_.tolist()}. Received: {unknown[:5].tolist()}")
-        return np.searchsorted(self.classes_, y)
+    def _evaluation_sets(self, eval_set):
+        """``eval_set`` (pairs ``(X, y)``, or one pair) with each ``y`` encoded by the training
+        classes (an unknown label raises)."""
+        pairs = [eval_set] if isinstance(eval_set, tuple) else list(eval_set or ())
+        encoded = []
+        for X, y in pairs:
+            y = np.asarray(y).ravel()
+            unknown = np.setdiff1d(y, self.classes_)
+            if unknown.size:
+                raise ValueError(f"Invalid labels in an evaluation set: not among the training classes "
+                                 f"{self.classes_.tolist()}. Received: {unknown[:5].tolist()}")
+            encoded.append((X, np.searchsorted(self.classes_, y)))
+        return encoded
 
     def _start_rows(self, n):
         """The training start repeated for ``n`` rows (an evaluation set's init score)."""

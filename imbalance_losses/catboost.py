@@ -116,9 +116,8 @@ class CatBoostClassifier(BoostingClassifier, cb.CatBoostClassifier):
             raise ValueError(msg)
         train = cb.Pool(X, y_encoded, weight=weights, baseline=self._start_rows(len(y_encoded)),
                         cat_features=cat_features)
-        evals = [cb.Pool(X_eval, self._encode(y_eval), baseline=self._start_rows(len(y_eval)),
-                         cat_features=cat_features) for X_eval, y_eval in ([eval_set] if isinstance(eval_set, tuple)
-                                                                             else eval_set or ())]
+        evals = [cb.Pool(X_eval, y_eval, baseline=self._start_rows(len(y_eval)), cat_features=cat_features)
+                 for X_eval, y_eval in self._evaluation_sets(eval_set)]
         # For the fit alone: our objective and metric, without the class-weight parameters
         # (already in the sample weights); the user's parameters afterwards.
         given = self._init_params

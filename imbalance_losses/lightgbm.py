@@ -92,7 +92,7 @@ class LGBMClassifier(BoostingClassifier, lgb.LGBMClassifier):
             eval_metric=None, feature_name="auto", categorical_feature="auto", callbacks=None):
         """Train from the loss's start; ``eval_set`` pairs ``(X, y)`` with labels as ``y``'s."""
         y_encoded, weights = self._prepare(y, sample_weight)
-        valid = [(X_eval, self._encode(y_eval)) for X_eval, y_eval in (eval_set or ())]
+        valid = self._evaluation_sets(eval_set)
         eval_X, eval_y = (tuple(x for x, _ in valid), tuple(y for _, y in valid)) if valid else (None, None)
         self._n_classes, self._objective, self._class_weight = self.classes_.size, self.loss_objective_, None
         with self._class_weight_parameters_off():
@@ -109,7 +109,7 @@ class LGBMClassifier(BoostingClassifier, lgb.LGBMClassifier):
         """Add the start to every leaf of the first iteration's trees (one per class): the
         model then predicts from it without an init score."""
         booster = self.booster_
-        trees = booster.dump_model()["tree_info"]
+        trees = booster.dump_model(num_iteration=1)["tree_info"]  # the first iteration's trees alone
         for tree, start in enumerate(np.atleast_1d(self.start_)):
             for leaf in range(trees[tree]["num_leaves"]):
                 booster.set_leaf_output(tree, leaf, booster.get_leaf_output(tree, leaf) + float(start))

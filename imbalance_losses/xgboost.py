@@ -82,9 +82,9 @@ class XGBClassifier(BoostingClassifier, xgb.XGBClassifier):
         train = xgb.DMatrix(X, y_encoded, weight=weights, missing=self.missing,
                             enable_categorical=self.enable_categorical, feature_types=self.feature_types)
         evals = []
-        for i, (X_eval, y_eval) in enumerate(eval_set or ()):
+        for i, (X_eval, y_eval) in enumerate(self._evaluation_sets(eval_set)):
             eval_weights = None if sample_weight_eval_set is None else sample_weight_eval_set[i]
-            evals.append((xgb.DMatrix(X_eval, self._encode(y_eval), weight=eval_weights, missing=self.missing,
+            evals.append((xgb.DMatrix(X_eval, y_eval, weight=eval_weights, missing=self.missing,
                                       enable_categorical=self.enable_categorical,
                                       feature_types=self.feature_types), f"validation_{i}"))
         results = {}
@@ -104,8 +104,8 @@ class XGBClassifier(BoostingClassifier, xgb.XGBClassifier):
 
 
 def _sklearn_metric(metric):
-    """A user's ``eval_metric``: a scikit-learn style callable ``metric(y_true, margins)``
-    as ``xgb.train`` takes it, or a built-in metric's name (then an XGBoost parameter)."""
+    """A user's ``eval_metric``, a scikit-learn style callable ``metric(y_true, margins)``, as
+    ``xgb.train`` takes it; a built-in metric's name raises (it would read raw margins)."""
     if not callable(metric):
         raise ValueError(f"Invalid value for argument `eval_metric`. Expected a callable metric(y_true, margins) "
                          f"(with a custom objective XGBoost's built-in metrics read raw margins). "

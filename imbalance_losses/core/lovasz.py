@@ -51,8 +51,9 @@ def lovasz_extension(call, errors, truth, weights=None):
     if weights is None:
         negatives = 1 - positives
     else:
-        positives = positives * xp.take_along_axis(weights + xp.zeros_like(truth), order, axis=-1)
-        negatives = xp.take_along_axis(weights + xp.zeros_like(truth), order, axis=-1) - positives
+        sorted_weights = xp.take_along_axis(weights + xp.zeros_like(truth), order, axis=-1)
+        positives = positives * sorted_weights
+        negatives = sorted_weights - positives
     total = xp.sum(positives, axis=-1, keepdims=True)
     positives_before = xp.cumulative_sum(positives, axis=-1)
     negatives_before = xp.cumulative_sum(negatives, axis=-1)
