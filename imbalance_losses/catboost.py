@@ -14,8 +14,9 @@ derivatives of the *log-likelihood*, the negated loss: ``(-g, -h)``, with a
 ``K x K`` Hessian per sample for multi-class (ours is diagonal). The objective
 applies the weights CatBoost passes, once. CatBoost needs an ``eval_metric`` object
 with a custom objective: ``objective.metric``, the weighted mean loss. Custom
-objectives run on the CPU only, in Python per sample for multi-class (slow for large
-data: CatBoost's design).
+objectives run on the CPU only, in Python per sample for multi-class (CatBoost's
+design): a hard-label softmax loss is prepared once and each sample then costs a
+few NumPy operations (:class:`~imbalance_losses._boosting.RowDerivatives`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 
 import catboost as cb
 
-from ._boosting import BoostingClassifier, Objective
+from ._boosting import BoostingClassifier, Objective, RowDerivatives
 
 __all__ = ["CatBoostClassifier", "CatBoostMetric", "CatBoostObjective", "objective"]
 
@@ -35,15 +36,29 @@ class CatBoostObjective(Objective):
     def __init__(self, loss, *, hessian="fisher", **options):
         super().__init__(loss, hessian=hessian, **options)
         self.metric = CatBoostMetric(self)
+        self._rows = {}  # number of classes -> RowDerivatives (or None: no kernel)
 
     def calc_ders_range(self, approxes, targets, weights):
         gradient, hessian = self.derivatives(approxes, targets, weights)
         return list(zip((-gradient).tolist(), (-hessian).tolist()))
 
     def calc_ders_multi(self, approx, target, weight):
-        gradient, hessian = self.derivatives(np.asarray(approx)[None], np.asarray([target]),
-                                             None if weight is None else [weight])
-        return (-gradient[0]).tolist(), np.diag(-hessian[0]).tolist()
+        # One sample per call: the prepared per-sample kernel where the loss has one.
+        size = len(approx)
+        if size not in self._rows:
+            self._rows[size] = RowDerivatives.of(self.loss, size, hessian=self.hessian, **self.options)
+        row = self._rows[size]
+        if row is not None:
+            if target != int(target) or not 0 <= target < size:
+                self.check_labels([target], size)  # raises, naming the label
+            gradient, hessian = row(approx, target, 1.0 if weight is None else weight)
+        else:
+            gradient, hessian = (d[0] for d in self.derivatives(np.asarray(approx)[None], np.asarray([target]),
+                                                                None if weight is None else [weight]))
+        return (-gradient).tolist(), np.diag(-hessian).tolist()
+
+    def __getstate__(self):
+        return {**self.__dict__, "_rows": {}}  # the kernels are rebuilt on first use
 
 
 class CatBoostMetric:

@@ -12,6 +12,7 @@ import pytest
 from imbalance_losses_conformance.oracles import ORACLES, numerical_curvature, numerical_gradient
 
 import imbalance_losses as il
+from imbalance_losses._boosting import RowDerivatives
 from imbalance_losses.core.derivatives import PER_SAMPLE_LOSSES, loss_derivatives, prior_margin
 
 COUNTS = [40.0, 12.0, 5.0, 1.0]
@@ -217,3 +218,29 @@ def test_prior_margin():
     margins = np.tile(prior_margin(np.bincount(labels)), (100, 1))
     g, _ = loss_derivatives(il.softmax_cross_entropy, margins, labels)
     np.testing.assert_allclose(g.sum(0), 0, atol=1e-12)
+
+
+@pytest.mark.parametrize("hessian", ["fisher", "exact"])
+@pytest.mark.parametrize("case", CLASS_CASES, ids=_case_id)
+def test_row_kernel_equals_loss_derivatives(case, hessian, rng):
+    # CatBoost's per-sample kernel against the core's derivatives, sample by sample, on
+    # ordinary, saturated and tied margins; None exactly where it does not apply.
+    loss, options = case
+    kernel = RowDerivatives.of(loss, 4, hessian=hessian, **options)
+    applies = (loss is not il.soft_truncated_softmax_loss and "label_smoothing" not in options
+               and (hessian == "fisher" or loss in CONVEX))
+    assert (kernel is not None) == applies
+    if kernel is None:
+        return
+    margins = np.concatenate([rng.normal(size=(40, 4)) * 3, rng.normal(size=(8, 4)) * 200,
+                              np.zeros((4, 4)), np.tile([30.0, 30.0, -30.0, 0.0], (4, 1))])
+    labels = np.concatenate([rng.integers(0, 4, 48), np.arange(4), np.arange(4)])
+    weights = rng.random(labels.size) + 0.5
+    expected = loss_derivatives(loss, margins, labels, hessian=hessian, weights=weights, **options)
+    for i in range(labels.size):
+        gradient, curvature = kernel(margins[i], labels[i], weights[i])
+        np.testing.assert_allclose(curvature, expected[1][i], rtol=1e-12, atol=1e-300)
+        others = np.arange(4) != labels[i]
+        np.testing.assert_allclose(gradient[others], expected[0][i][others], rtol=1e-12, atol=1e-300)
+        # The target's B s (p_t - 1): p_t rounded to 1e-16 in both, so its error is absolute.
+        np.testing.assert_allclose(gradient[~others], expected[0][i][~others], rtol=1e-12, atol=1e-14)

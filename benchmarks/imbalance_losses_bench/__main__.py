@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import boosting
 from .harness import RUNNERS, median_time
 from .pairs import PAIRS, QUICK_SIZES, SIZES, inputs
 
@@ -93,7 +94,7 @@ def misses(rows):
 
 
 def _versions():
-    names = ("torch", "jax", "jaxlib", "tensorflow-cpu", "keras", "optax", "numpy", "array-api-compat")
+    names = ("torch", "jax", "jaxlib", "tensorflow-cpu", "keras", "optax", "catboost", "numpy", "array-api-compat")
     found = []
     for name in names:
         try:
@@ -103,13 +104,16 @@ def _versions():
     return ", ".join(found)
 
 
-def report(rows, machine):
-    missed = misses(rows)
+def report(rows, boosting_rows, machine):
+    missed = misses(rows) + boosting.misses(boosting_rows)
     lines = [f"Measured {datetime.date.today().isoformat()} on {machine}, Python {platform.python_version()}; "
              f"{_versions()}.", "", HEADER] + [_format_row(row) for row in rows]
+    if boosting_rows:
+        lines += ["", boosting.HEADER] + [boosting.format_row(row) for row in boosting_rows]
     lines += ["", "Targets: at >= 1M logits, eager <= 1.2x and compiled <= 1.0x the native idiom, focal losses "
               "<= 1.0x in both modes, GHM-C <= 3x plain binary cross-entropy; an eager call on the tiny input "
-              f"<= {OVERHEAD_TARGET:g}x; bytes kept for backward <= the native's (focal <= 0.5x, GHM-C <= 3x).", ""]
+              f"<= {OVERHEAD_TARGET:g}x; bytes kept for backward <= the native's (focal <= 0.5x, GHM-C <= 3x); "
+              f"a CatBoost multi-class call <= {boosting.CATBOOST_TARGET:g}x a hand-written NumPy derivative.", ""]
     lines += (["Missed:", ""] + [f"- {m}" for m in missed]) if missed else ["All targets met."]
     return "\n".join(lines)
 
@@ -127,7 +131,7 @@ def write_markdown(path, text):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="imbalance-losses bench", description=__doc__)
-    parser.add_argument("--framework", action="append", choices=list(PAIRS))
+    parser.add_argument("--framework", action="append", choices=[*PAIRS, "catboost"])
     parser.add_argument("--mode", action="append", choices=["eager", "compiled"])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
@@ -136,18 +140,24 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import importlib.util
 
-    frameworks = [f for f in (args.framework or list(PAIRS)) if importlib.util.find_spec(f)]
+    frameworks = [f for f in (args.framework or [*PAIRS, "catboost"]) if importlib.util.find_spec(f)]
     if "torch" in frameworks:
         import torch  # noqa: F401  (before tensorflow)
     machine = f"{platform.machine()} {platform.processor() or ''} ({args.device})".strip()
     print(f"Machine: {machine}, Python {platform.python_version()}\n")
     print(HEADER)
-    rows = run(frameworks, args.mode or ["eager", "compiled"], args.device, quick=args.quick)
-    text = report(rows, machine)
+    rows = run([f for f in frameworks if f in PAIRS], args.mode or ["eager", "compiled"], args.device,
+               quick=args.quick)
+    boosting_rows = []
+    if "catboost" in frameworks:
+        print("\n" + boosting.HEADER)
+        boosting_rows = boosting.catboost_rows()
+    text = report(rows, boosting_rows, machine)
     print("\n" + text.split("\n\n", 2)[-1])
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"machine": machine, "rows": rows, "missed": misses(rows)}, handle, indent=1)
+            json.dump({"machine": machine, "rows": rows, "catboost_rows": boosting_rows,
+                       "missed": misses(rows) + boosting.misses(boosting_rows)}, handle, indent=1)
     if args.markdown:
         write_markdown(args.markdown, text)
         print(f"Rewrote the measured block of {args.markdown}")

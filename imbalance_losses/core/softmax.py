@@ -262,12 +262,19 @@ def _focal_weights(xp, x, t, alpha_vector, saved, alpha, gamma, epsilon) -> Foca
     else:
         m, total = saved
         weight, u, nlp, p_needed = _dense_focal_parts(xp, x, t, alpha_vector, m, xp.exp(x - m), total, alpha)
+    return focal_weights(xp, weight, p_needed, u, nlp, gamma, epsilon)
+
+
+def focal_weights(xp, weight, p, u, nlp, gamma, epsilon) -> FocalWeights:
+    """The focal derivative's weights ``B = a t' u^gamma (1 + gamma p rho + epsilon (gamma + 1) p)``
+    of classes of probability ``p``, exact complement ``u``, ``-log p = nlp`` and target weight
+    ``weight`` (arrays, or the numbers of one sample)."""
     rho = log_ratio(xp, nlp, u) if gamma else None
     modulated = weight * power(xp, u, gamma) if gamma else weight
-    slope = 1 + gamma * p_needed * rho if gamma else 1.0
+    slope = 1 + gamma * p * rho if gamma else 1.0
     if epsilon:
-        slope = slope + epsilon * (gamma + 1) * p_needed
-    return FocalWeights(p_needed, u, rho, modulated, modulated * slope)
+        slope = slope + epsilon * (gamma + 1) * p
+    return FocalWeights(p, u, rho, modulated, modulated * slope)
 
 
 @softmax_focal_term.defderivative

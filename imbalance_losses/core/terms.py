@@ -33,6 +33,12 @@ class Derivatives:
         check_choice("hessian", self.hessian, HESSIANS)
 
 
+class PreparedTerm:
+    """The ``reduction`` that asks a loss for its :class:`WeightedTerm` itself, unreduced
+    (internal): a per-sample kernel reads the prepared logits and options once
+    (:class:`~.derivatives.RowDerivatives`)."""
+
+
 @dataclass(frozen=True, eq=False)
 class WeightedTerm:
     """A closed-form term on prepared arrays and the weights of its elements.
@@ -64,6 +70,8 @@ class WeightedTerm:
         """The loss with ``reduction`` (or its derivatives for :class:`Derivatives`)."""
         if isinstance(reduction, Derivatives):
             return self.derivatives(reduction.hessian)
+        if isinstance(reduction, PreparedTerm):
+            return self
         loss = self.term(self.call, self.x, *self.arrays, **self.static)
         if self.factor is not None:
             loss = self.factor * loss
