@@ -1,5 +1,7 @@
-"""The CPU conformance grid under pytest: the report's default matrix, one test per loss
-and column: every case in float64 and float32 eager, and float32 compiled (jax.jit,
+"""The conformance grid under pytest: the report's default matrix on every device a
+framework reports (array-api-strict's fake ``device1`` and ``no_float64`` among them: a
+host round trip or a float64 array there raises), one test per loss and column: every
+case in float64 and float32 eager, and float32 compiled (jax.jit,
 tf.function(jit_compile=True)) on one representative case per loss — except JAX's
 float32 eager column. JAX runs every operation outside ``jit`` as a compiled program and
 the harness takes a JAX case's value and gradient from one compiled program, so that
@@ -25,8 +27,7 @@ from imbalance_losses_conformance.runner import build_columns, run_conformance, 
 
 FULL = os.environ.get("IMBALANCE_LOSSES_FULL_TESTS") == "1"
 LOSSES = list(dict.fromkeys(case.loss for _, case in select_cases()))
-COLUMNS = [c for c, _ in build_columns(frameworks=[n for n, f in FRAMEWORKS.items() if f.available()], devices=["cpu"],
-                                        full=FULL)[0]
+COLUMNS = [c for c, _ in build_columns(frameworks=[n for n, f in FRAMEWORKS.items() if f.available()], full=FULL)[0]
            if (c.mode == "eager" and (FULL or c.framework != "jax" or c.dtype != "float32"))
            or (c.mode != "eager" and c.dtype == "float32" and (FULL or c.framework != "torch"))]
 

@@ -7,7 +7,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-namespace = None  # jax.numpy is an array API namespace
+# jax.numpy is an array API namespace (JAX >= 0.4.32). Named here, not looked up through
+# array_api_compat, which creates an array on the default device to find it: under
+# jax.transfer_guard("disallow") with inputs on another device, the first call would raise.
+namespace = jnp
 
 
 def stop_gradient(x):

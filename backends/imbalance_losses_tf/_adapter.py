@@ -30,11 +30,26 @@ def executing_eagerly():
 def compile(function):
     # One trace per input signature (shape and dtype), as for jax.jit: relaxing shapes
     # (reduce_retracing) would also hide a class axis, which a loss needs known.
-    return tf.function(function, autograph=False)
+    compiled = tf.function(function, autograph=False)
+
+    def placed(logits, *args, **arrays):
+        with placement(logits):
+            return compiled(logits, *args, **arrays)
+
+    return placed
+
+
+def placement(x):
+    """A scope placing operations where ``x`` lives (see :func:`run`)."""
+    return namespace.on_device(device(x))
 
 
 def run(function, logits, args, options):
-    return function(logits, *args, **options)
+    # TensorFlow places an eager operation on its default device (GPU:0, else CPU:0),
+    # wherever its inputs live: a loss of logits on a second device runs where they
+    # are, as on the other frameworks, not on the default one with copies both ways.
+    with placement(logits):
+        return function(logits, *args, **options)
 
 
 @functools.lru_cache(maxsize=None)
@@ -52,9 +67,11 @@ def _custom_gradient_term(key):
         value, saved = op.value(namespace, x, arrays, present, static)
 
         def gradient(upstream):
-            derivative = op.gradient(namespace, x, arrays, present, static, saved)
-            upstream = upstream[..., None] if op.rowwise else upstream
-            return (upstream * derivative, *(None for _ in arrays))
+            # The tape runs this where tape.gradient is called: on the forward's device instead.
+            with placement(x):
+                derivative = op.gradient(namespace, x, arrays, present, static, saved)
+                upstream = upstream[..., None] if op.rowwise else upstream
+                return (upstream * derivative, *(None for _ in arrays))
 
         return value, gradient
 

@@ -46,7 +46,8 @@ def finfo(dtype):
     return ml_dtypes.finfo(tf.as_dtype(dtype).as_numpy_dtype)
 
 
-def _on(device):
+def on_device(device):
+    """A scope placing operations on ``device`` (none for a symbolic tensor's empty one)."""
     return tf.device(device) if device else _NullContext()
 
 
@@ -61,7 +62,7 @@ class _NullContext:
 def asarray(obj, /, *, dtype=None, device=None, copy=None):
     if isinstance(obj, (tf.Tensor, tf.Variable)):
         return obj if dtype is None or obj.dtype == dtype else tf.cast(obj, dtype)
-    with _on(device):
+    with on_device(device):
         return tf.constant(obj, dtype=dtype)
 
 
@@ -84,17 +85,17 @@ def where(condition, x1, x2, /):
 
 
 def zeros(shape, *, dtype=None, device=None):
-    with _on(device):
+    with on_device(device):
         return tf.zeros(shape, dtype=dtype or tf.float32)
 
 
 def ones(shape, *, dtype=None, device=None):
-    with _on(device):
+    with on_device(device):
         return tf.ones(shape, dtype=dtype or tf.float32)
 
 
 def full(shape, fill_value, *, dtype=None, device=None):
-    with _on(device):
+    with on_device(device):
         return tf.fill(shape, tf.constant(fill_value, dtype=dtype))
 
 
@@ -109,7 +110,7 @@ def ones_like(x, /, *, dtype=None, device=None):
 def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
     if stop is None:
         start, stop = 0, start
-    with _on(device):
+    with on_device(device):
         return tf.range(start, stop, step, dtype=dtype or tf.int64)
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import statistics
 import time
 
+from .traffic import jax_traffic, tensorflow_traffic, torch_traffic
+
 
 def median_time(fn, *, warmup=2, min_repeats=5, max_repeats=50, budget=1.0, sync=lambda out: None):
     for _ in range(warmup):
@@ -85,6 +87,15 @@ class TorchRunner:
         out = self.torch.empty_like(x)
         return lambda: out.copy_(x)
 
+    traffic_mode = "eager"  # what a GPU user of eager PyTorch runs: one kernel per operation
+
+    def traffic(self, fn, x, y):
+        return torch_traffic(fn, x, y)
+
+    @staticmethod
+    def nbytes(a):
+        return a.numel() * a.element_size()
+
 
 class JaxRunner:
     name = "jax"
@@ -117,6 +128,15 @@ class JaxRunner:
     def copy_limit(self, x):
         copy = self.jax.jit(lambda a: a + 1.0)
         return lambda: copy(x)
+
+    traffic_mode = "compiled"  # outside jit, JAX runs each operation as its own program
+
+    def traffic(self, fn, x, y):
+        return jax_traffic(fn, x, y)[:2]
+
+    @staticmethod
+    def nbytes(a):
+        return a.nbytes
 
 
 class TensorFlowRunner:
@@ -155,6 +175,15 @@ class TensorFlowRunner:
     def copy_limit(self, x):
         copy = self.tf.function(lambda a: a + 1.0, jit_compile=True)
         return lambda: copy(x)
+
+    traffic_mode = "compiled"
+
+    def traffic(self, fn, x, y):
+        return tensorflow_traffic(fn, x, y)
+
+    @staticmethod
+    def nbytes(a):
+        return a.shape.num_elements() * a.dtype.size
 
 
 RUNNERS = {"torch": TorchRunner, "jax": JaxRunner, "tensorflow": TensorFlowRunner}

@@ -36,6 +36,8 @@ class Pair:
     dense_targets: bool = False  # the native idiom needs one-hot targets
     target: dict = None  # mode -> largest ours/native ratio at >= 1M logits
     memory_target: float = None  # largest ours/native bytes kept for backward
+    traffic_target: float = 1.0  # largest ours/native bytes moved by eager torch's kernels
+    floor_target: float = None  # largest ours/floor bytes moved by eager torch's kernels
 
     def target_for(self, mode):
         return (self.target or {"eager": 1.2, "compiled": 1.0})[mode]
@@ -43,6 +45,7 @@ class Pair:
 
 FOCAL = {"eager": 1.0, "compiled": 1.0}
 GHM = {"eager": 3.0, "compiled": 3.0}
+FLOOR = 8.0  # focal, cross-entropy: at most 8x the bytes of reading the inputs and writing the gradient once
 
 
 def torch_pairs():
@@ -67,16 +70,20 @@ def torch_pairs():
         Pair("torch", "softmax_cross_entropy vs F.cross_entropy(weight, label_smoothing, ignore_index)", "classes",
              lambda x, y: il.softmax_cross_entropy(x, y, class_weights=weights(x.shape[-1], x), label_smoothing=0.1,
                                                    ignore_index=-100),
-             lambda x, y: F.cross_entropy(x, y, weight=weights(x.shape[-1], x), label_smoothing=0.1, ignore_index=-100)),
+             lambda x, y: F.cross_entropy(x, y, weight=weights(x.shape[-1], x), label_smoothing=0.1, ignore_index=-100),
+             floor_target=FLOOR),
         Pair("torch", "sigmoid_cross_entropy vs F.binary_cross_entropy_with_logits", "binary",
-             lambda x, y: il.sigmoid_cross_entropy(x, y), lambda x, y: F.binary_cross_entropy_with_logits(x, y)),
+             lambda x, y: il.sigmoid_cross_entropy(x, y), lambda x, y: F.binary_cross_entropy_with_logits(x, y),
+             floor_target=FLOOR),
         Pair("torch", "sigmoid_focal_loss vs torchvision formula", "binary",
-             lambda x, y: il.sigmoid_focal_loss(x, y), torchvision_focal, target=FOCAL, memory_target=0.5),
+             lambda x, y: il.sigmoid_focal_loss(x, y), torchvision_focal, target=FOCAL, memory_target=0.5,
+             floor_target=FLOOR),
         Pair("torch", "softmax_focal_loss vs log_softmax formula", "classes",
-             lambda x, y: il.softmax_focal_loss(x, y), plain_softmax_focal, target=FOCAL, memory_target=0.5),
+             lambda x, y: il.softmax_focal_loss(x, y), plain_softmax_focal, target=FOCAL, memory_target=0.5,
+             floor_target=FLOOR),
         Pair("torch", "ghm_c_loss(bins=30) vs F.binary_cross_entropy_with_logits", "binary",
              lambda x, y: il.ghm_c_loss(x, y, bins=30)[0], lambda x, y: F.binary_cross_entropy_with_logits(x, y),
-             target=GHM, memory_target=3.0),
+             target=GHM, memory_target=3.0, traffic_target=2.0),
     ]
 
 

@@ -23,6 +23,9 @@ def _conformance_parser(parser):
                         help="every dtype (float64, float32, float16, bfloat16) in every mode; the default runs "
                              "float64 and float32 eager and float32 compiled")
     parser.add_argument("--json", metavar="PATH", help="also write the full report as JSON")
+    parser.add_argument("--markdown", metavar="PATH",
+                        help="rewrite the report block of this page (between <!-- conformance:begin --> and "
+                             "<!-- conformance:end -->), e.g. docs/conformance.md")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -37,7 +40,7 @@ def main(argv=None) -> int:
         argv = argv[1:]
     parser = _conformance_parser(argparse.ArgumentParser(prog="imbalance-losses conformance", description=__doc__))
     args = parser.parse_args(argv)
-    from .runner import MissingDeviceError, run_conformance, write_json
+    from .runner import MissingDeviceError, run_conformance, write_json, write_markdown
 
     try:
         report = run_conformance(losses=args.loss, frameworks=args.framework, devices=args.device,
@@ -50,6 +53,9 @@ def main(argv=None) -> int:
     if args.json:
         write_json(report, args.json)
         print(f"JSON report: {args.json}")
+    if args.markdown:
+        write_markdown(report, args.markdown)
+        print(f"Rewrote the report block of {args.markdown}")
     return 1 if report.failures() else 0
 
 

@@ -145,6 +145,12 @@ def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eage
         value, grad = fn(x, labels, *arrays), None
     dtype_ok = dtype_name(value.dtype) == dtype
     dtype_message = "" if dtype_ok else f"output dtype {dtype_name(value.dtype)}, expected {dtype}"
+    # Every result lives on the input's device (no host round trip, nothing on a default device).
+    for what, result in (("value", value), ("gradient", grad)):
+        if result is not None and framework.device_of(result) != framework.device_of(x):
+            dtype_ok = False
+            dtype_message = dtype_message or (f"{what} on {framework.device_of(result)}, the logits on "
+                                              f"{framework.device_of(x)}")
     value = framework.to_numpy(value)
     grad = None if grad is None else framework.to_numpy(grad)
     value_error, message = _error_ratio(value, expected, rtol, scale)
@@ -168,6 +174,8 @@ def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eage
     if case.returns_state:
         # The state is a histogram (or its moving average): compared in eager mode.
         _, state = loss_fn(x, labels, **static, **dict(zip(array_names, arrays)))
+        if framework.device_of(state) != framework.device_of(x):
+            dtype_ok, dtype_message = False, dtype_message or f"state on {framework.device_of(state)}"
         _, expected_state = oracle(x64, with_state=True)
         state_error, state_message = _error_ratio(framework.to_numpy(state), expected_state, rtol, 1.0)
         value_error = max(value_error, state_error)

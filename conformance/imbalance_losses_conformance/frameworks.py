@@ -70,10 +70,21 @@ class Framework:
     def devices(self) -> list[str]:
         return ["cpu"]
 
+    def supports(self, device: str, dtype: str) -> bool:
+        """Whether ``dtype`` exists on ``device`` (a device may lack float64, as Apple's MPS does)."""
+        return dtype in self.dtypes
+
+    def device_of(self, x):
+        """The device ``x`` lives on, comparable between two arrays of this framework."""
+        return x.device
+
     # Subclasses implement the rest.
 
 
 class NumPyFramework(Framework):
+    def device_of(self, x):
+        return "cpu"
+
     def asarray(self, a, dtype=None, device="cpu"):
         a = np.asarray(a)
         return a.astype(dtype) if dtype and a.dtype.kind == "f" else a
@@ -86,16 +97,33 @@ class NumPyFramework(Framework):
 
 
 class StrictFramework(Framework):
+    """array-api-strict, on its CPU device and on two of its fake devices: ``device1`` (no
+    array on it converts to NumPy, so any host round trip of ours fails) and ``no_float64``
+    (float32 only, as Apple's MPS)."""
+
+    def devices(self):
+        return ["cpu", "device1", "no_float64"]
+
+    def supports(self, device, dtype):
+        return dtype in self.dtypes and not (device == "no_float64" and dtype == "float64")
+
+    def _device(self, device):
+        import array_api_strict as xps
+
+        return xps.Device("CPU_DEVICE" if device == "cpu" else device)
+
     def asarray(self, a, dtype=None, device="cpu"):
         import array_api_strict as xps
 
         a = np.asarray(a)
         if dtype and a.dtype.kind == "f":
             a = a.astype(dtype)
-        return xps.asarray(a)
+        elif a.dtype == np.float64 and device == "no_float64":
+            a = a.astype(np.float32)  # an option array on a device without float64
+        return xps.asarray(a, device=self._device(device))
 
     def to_numpy(self, x):
-        return np.asarray(x, dtype=np.float64)
+        return np.asarray(x.to_device(self._device("cpu")), dtype=np.float64)
 
     def compile(self, fn):
         return fn
@@ -157,6 +185,9 @@ class JaxFramework(Framework):
 
     def to_numpy(self, x):
         return np.asarray(x).astype(np.float64)
+
+    def device_of(self, x):
+        return x.devices()
 
     def value_and_grad(self, fn, logits, *args, **kwargs):
         jax = _import_frameworks()["jax"]

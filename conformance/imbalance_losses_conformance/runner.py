@@ -10,6 +10,7 @@ lacks, compilation for a library without a compiler).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import traceback
@@ -159,6 +160,8 @@ def build_columns(frameworks=None, devices=None, dtypes=None, modes=None, full=T
                         reason = f"{name}: no {device} device"
                     elif dtype not in framework.dtypes:
                         reason = f"{name}: no {dtype}"
+                    elif not framework.supports(device, dtype):
+                        reason = f"{name}: no {dtype} on {device}"
                     elif mode == "compiled" and not framework.differentiable:
                         reason = f"{name}: no compiler (eager only)"
                     (skipped if reason else run).append((column, reason))
@@ -241,3 +244,29 @@ def _progress(total, enabled):
 def write_json(report: Report, path: str) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(report.to_json(), handle, indent=1, default=float)
+
+
+def write_markdown(report: Report, path: str) -> None:
+    """Replace the report block of a docs page (between its ``conformance:begin``/``end``
+    markers) with this report: where and when it ran, then the matrix."""
+    import datetime
+    import platform
+    import re
+    import subprocess
+    from pathlib import Path
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    machine = f"{platform.machine()}, {os.cpu_count()} cores"
+    text = (f"Measured {datetime.date.today().isoformat()} at commit {commit} on {machine}, Python "
+            f"{platform.python_version()}, in {report.seconds:.0f} s.\n\n```text\n{report.render()}\n```")
+    page = Path(path)
+    old = page.read_text(encoding="utf-8")
+    new, count = re.subn(r"(<!-- conformance:begin -->\n).*?(<!-- conformance:end -->)",
+                         lambda m: m.group(1) + text + "\n" + m.group(2), old, flags=re.S)
+    if count != 1:
+        raise ValueError(f"{path} needs one <!-- conformance:begin --> ... <!-- conformance:end --> block")
+    page.write_text(new, encoding="utf-8")

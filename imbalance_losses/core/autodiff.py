@@ -20,7 +20,11 @@ The forward returns ``(value, saved)``: ``saved`` are per-row statistics the
 derivative reuses (a log-sum-exp), never logits-sized arrays; the derivative is
 recomputed from the inputs and ``saved``, so it stays differentiable and
 second derivatives (Hessian-vector products, ``jax.hessian``, nested tapes) are
-exact. Options that are Python values (``gamma``, flags) are static.
+exact. An elementwise term whose value and derivative share most of their work may
+also give both at once (``value_and_derivative``): an eager framework (PyTorch) then
+computes the derivative in the forward pass and keeps it, one logits-sized array,
+instead of recomputing the intermediates, and still recomputes it differentiably for
+a second derivative. Options that are Python values (``gamma``, flags) are static.
 
 A term that is a sum of per-sample parts may also carry its *curvature*, the
 diagonal of the Hessian ``d^2 f/dx^2`` (for a rowwise term, ``d^2 f/dx_j^2`` per
@@ -45,6 +49,8 @@ class ClosedForm:
     derivative: Callable | None = None  # derivative(xp, x, *arrays, saved=saved, **static) -> df/dx
     # curvature(xp, x, *arrays, saved=saved, fisher=bool, **static) -> diagonal of d2f/dx2
     curvature: Callable | None = None
+    # value_and_derivative(xp, x, *arrays, **static) -> (f, df/dx), sharing their intermediates
+    value_and_derivative: Callable | None = None
 
     def defderivative(self, derivative: Callable) -> ClosedForm:
         """Attach the derivative (decorator, as ``jax.custom_jvp.defjvp``)."""
@@ -54,6 +60,15 @@ class ClosedForm:
     def defcurvature(self, curvature: Callable) -> ClosedForm:
         """Attach the Hessian diagonal (decorator); ``fisher=True`` asks for its positive form."""
         object.__setattr__(self, "curvature", curvature)
+        return self
+
+    def defvalueandderivative(self, value_and_derivative: Callable) -> ClosedForm:
+        """Attach the value and derivative computed together (decorator), for an elementwise
+        term whose two share most of their work. An eager framework, which runs each array
+        operation as its own kernel, then computes both in the forward pass and keeps the
+        derivative (one logits-sized array) instead of recomputing its intermediates in
+        the backward pass: fewer kernels and bytes moved, one array kept."""
+        object.__setattr__(self, "value_and_derivative", value_and_derivative)
         return self
 
     def __call__(self, call, x, *arrays, **static):
@@ -77,6 +92,9 @@ class ClosedForm:
 
     def gradient(self, xp, x, arrays, present, static, saved):
         return self.derivative(xp, x, *_with_none(arrays, present), saved=saved, **dict(static))
+
+    def value_and_gradient(self, xp, x, arrays, present, static):
+        return self.value_and_derivative(xp, x, *_with_none(arrays, present), **dict(static))
 
 
 def _with_none(arrays, present):

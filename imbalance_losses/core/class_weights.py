@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from .common import LossCall, gather_classes, histogram, safe_divide
-from .dispatch import resolve_backend
+from .dispatch import array_function, resolve_backend
 from .validation import check_array_values, check_choice, check_integer, check_number, invalid_argument
 
 __all__ = ["class_prior", "class_weights", "deferred_reweighting", "sampling_weights"]
@@ -28,19 +28,22 @@ def _host_array(name, value):
     return value
 
 
-def _float_dtype(backend, dtype):
-    """Floating input keeps its dtype; integers become float64 on NumPy-like
-    libraries and float32 on the autodiff frameworks (their default float)."""
+def _float_dtype(backend, array):
+    """Floating input keeps its dtype; integers become float32 on the autodiff frameworks
+    (their default float) and the default floating dtype of their device elsewhere (float64
+    for NumPy; float32 on a device without float64)."""
     xp = backend.xp
-    if xp.isdtype(dtype, "real floating"):
-        return dtype
-    return xp.float32 if backend.framework in {"torch", "jax", "tensorflow"} else xp.float64
+    if xp.isdtype(array.dtype, "real floating"):
+        return array.dtype
+    if backend.framework in {"torch", "jax", "tensorflow"}:
+        return xp.float32
+    return xp.__array_namespace_info__().default_dtypes(device=backend.adapter.device(array))["real floating"]
 
 
 def _counts_call(name, counts):
     counts = _host_array(name, counts)
     backend = resolve_backend(counts)
-    dtype = _float_dtype(backend, counts.dtype)
+    dtype = _float_dtype(backend, counts)
     call = LossCall(backend, dtype, dtype, backend.adapter.device(counts))
     c = call.asarray(counts)
     if c.ndim != 1:
@@ -49,6 +52,7 @@ def _counts_call(name, counts):
     return call, c
 
 
+@array_function
 def class_prior(counts):
     r"""The class prior :math:`\pi_c = n_c / \sum_k n_k` from counts (or unnormalised probabilities).
 
@@ -64,6 +68,7 @@ def class_prior(counts):
     return safe_divide(call.xp, c, call.xp.sum(c))
 
 
+@array_function
 def class_weights(counts, *, method="inverse", beta=0.999):
     r"""Per-class loss weights from class counts, normalised to sum to :math:`C`.
 
@@ -117,6 +122,7 @@ def class_weights(counts, *, method="inverse", beta=0.999):
     return safe_divide(xp, raw * c.shape[0], xp.sum(raw))
 
 
+@array_function
 def deferred_reweighting(counts, epoch, *, start_epoch, beta=0.9999):
     r"""Deferred re-weighting (DRW): class weights that switch on at ``start_epoch``.
 
@@ -153,6 +159,7 @@ def deferred_reweighting(counts, epoch, *, start_epoch, beta=0.9999):
     return call.xp.ones_like(c)
 
 
+@array_function
 def sampling_weights(labels, num_classes, *, power=1.0):
     r"""Per-sample weights for a weighted sampler: :math:`w_i \propto n_{y_i}^{-p}`, mean 1.
 
@@ -178,7 +185,7 @@ def sampling_weights(labels, num_classes, *, power=1.0):
     xp = backend.xp
     if not xp.isdtype(labels.dtype, "integral") or labels.ndim != 1:
         raise invalid_argument("labels", "a 1-D array of integer class indices", f"array of shape {tuple(labels.shape)} and dtype {labels.dtype}")
-    dtype = _float_dtype(backend, labels.dtype)
+    dtype = _float_dtype(backend, labels)
     call = LossCall(backend, dtype, dtype, backend.adapter.device(labels))
     labels = call.labels(labels)  # the indexing dtype: uint8 labels with more than 255 classes count right
     check_array_values(xp, "labels", lambda: (labels >= 0) & (labels < num_classes), lambda: f"class indices in [0, {num_classes})")

@@ -10,6 +10,7 @@ time): sizes then come from the arrays at run time.
 
 from __future__ import annotations
 
+
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -347,13 +348,27 @@ def binary_targets(call: LossCall, targets, shape, *, name="targets", as_given=F
 
 class OutOfRangeTargets:
     """NaN where a dense target is outside [0, 1], else 0 (per row for a rowwise term): the
-    ``targets`` of a :class:`~.terms.WeightedTerm`, which adds it to the loss and to the
-    derivatives' weights, as it does for out-of-range class labels."""
+    ``targets`` of a :class:`~.terms.WeightedTerm`, which adds it to the unreduced loss and
+    to the derivatives' weights, as it does for out-of-range class labels. A reduced loss
+    is poisoned as a whole instead (:meth:`poisoned_reduction`): the same NaN, without a
+    logits-sized array of zeros made and added (two eager kernels that read and write 8
+    bytes per element in float32)."""
 
     def __init__(self, call: LossCall, y, *, rowwise=False):
-        xp = call.xp
+        self.call, self.y, self.rowwise = call, y, rowwise
+
+    @property
+    def poison(self):  # made where asked for (a cached_property's lock is untraceable by Dynamo)
+        xp, y = self.call.xp, self.y
         poison = xp.where((y >= 0) & (y <= 1), xp.zeros_like(y), xp.nan)
-        self.poison = xp.sum(poison, axis=-1) if rowwise else poison
+        return xp.sum(poison, axis=-1) if self.rowwise else poison
 
     def poisoned(self, loss):
         return loss + self.poison
+
+    def poisoned_reduction(self, value, replica_sum=None):
+        """A reduced loss, NaN if any target is outside [0, 1] (or NaN); with ``replica_sum``,
+        if any replica's is (every replica returns the same global loss)."""
+        xp, y = self.call.xp, self.y
+        poison = xp.where(xp.all((y >= 0) & (y <= 1)), xp.zeros_like(value), xp.nan)
+        return value + sum_over_replicas(replica_sum, poison)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .asymmetric import asymmetric_loss
 from .common import start_call
-from .dispatch import is_host_value, resolve_backend
+from .dispatch import array_function, is_host_value, resolve_backend
 from .distribution_balanced import _positive_rates, distribution_balanced_loss
 from .logit_adjust import (
     balanced_softmax_cross_entropy,
@@ -135,6 +135,7 @@ def loss_derivatives(loss, logits, targets, *, hessian="fisher", **options):
     return loss(logits, targets, reduction=derivatives, **options)
 
 
+@array_function
 def prior_margin(counts, *, tau=1.0, num_samples=None):
     r"""The margin a classifier should start from: the log prior of its classes.
 

@@ -166,6 +166,22 @@ def loss_function(function):
     return public
 
 
+def array_function(function):
+    """The entry of a public helper of one array (counts, labels): it runs where that array
+    lives, through its adapter's ``placement(array)`` scope where the framework has one
+    (TensorFlow would run each operation on its default device)."""
+
+    @functools.wraps(function)
+    def public(array, *args, **options):
+        placement = None if is_host_value(array) else getattr(adapter_for(framework_of(array)), "placement", None)
+        if placement is None:
+            return function(array, *args, **options)
+        with placement(array):
+            return function(array, *args, **options)
+
+    return public
+
+
 def _static(value):
     """An option as a hashable static argument (sequences as tuples)."""
     return tuple(_static(v) for v in value) if isinstance(value, (list, tuple)) else value

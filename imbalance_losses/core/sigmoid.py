@@ -129,6 +129,12 @@ def _focal_factors(xp, x, y, alpha_array, alpha, gamma):
     return sigmoid_x, sigmoid_minus_x, q, bce, factor
 
 
+def _focal_value(q, bce, factor, epsilon):
+    if epsilon:
+        bce = bce + epsilon * q
+    return bce if factor is None else factor * bce
+
+
 @closed_form("sigmoid_focal")
 def sigmoid_focal(xp, x, y, alpha_array, *, alpha, gamma, epsilon=0.0):
     r""":math:`\alpha_t q^\gamma (\mathrm{BCE} + \epsilon q)` with :math:`q = 1 - p_t`.
@@ -136,9 +142,7 @@ def sigmoid_focal(xp, x, y, alpha_array, *, alpha, gamma, epsilon=0.0):
     ``epsilon`` is Poly-1's weight of the first polynomial term (0: focal loss).
     """
     _, _, q, bce, factor = _focal_factors(xp, x, y, alpha_array, alpha, gamma)
-    if epsilon:
-        bce = bce + epsilon * q
-    return (bce if factor is None else factor * bce), ()
+    return _focal_value(q, bce, factor, epsilon), ()
 
 
 @sigmoid_focal.defderivative
@@ -158,7 +162,10 @@ def _(xp, x, y, alpha_array, *, saved, alpha, gamma, epsilon=0.0):
     :math:`\alpha_t \epsilon q^{\gamma + 1}` adds
     :math:`\alpha_t q^\gamma \epsilon (\gamma + 1)(1 - 2y) s \bar s`.
     """
-    s, s_bar, q, bce, factor = _focal_factors(xp, x, y, alpha_array, alpha, gamma)
+    return _focal_slope(xp, x, y, *_focal_factors(xp, x, y, alpha_array, alpha, gamma), gamma, epsilon)
+
+
+def _focal_slope(xp, x, y, s, s_bar, q, bce, factor, gamma, epsilon):
     slope = blend(xp, s, -s_bar, y)
     if gamma:
         # + tiny: where q underflows to 0 so does s * s_bar (r -> 0), with no 0/0 and no mask.
@@ -167,6 +174,13 @@ def _(xp, x, y, alpha_array, *, saved, alpha, gamma, epsilon=0.0):
     if epsilon:
         slope = slope + epsilon * (gamma + 1) * (1 - 2 * y) * (s * s_bar)
     return slope if factor is None else factor * slope
+
+
+@sigmoid_focal.defvalueandderivative
+def _(xp, x, y, alpha_array, *, alpha, gamma, epsilon=0.0):
+    # One pass over the shared factors (four logistic terms, q, BCE, the modulation).
+    s, s_bar, q, bce, factor = _focal_factors(xp, x, y, alpha_array, alpha, gamma)
+    return _focal_value(q, bce, factor, epsilon), _focal_slope(xp, x, y, s, s_bar, q, bce, factor, gamma, epsilon)
 
 
 @sigmoid_focal.defcurvature

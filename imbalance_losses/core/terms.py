@@ -75,10 +75,13 @@ class WeightedTerm:
         loss = self.term(self.call, self.x, *self.arrays, **self.static)
         if self.factor is not None:
             loss = self.factor * loss
-        if self.targets is not None:
+        # Targets that can poison a reduced loss as a whole do so (cheaper than per element).
+        whole = reduction != "none" and hasattr(self.targets, "poisoned_reduction")
+        if self.targets is not None and not whole:
             loss = self.targets.poisoned(loss)
-        return reduce_loss(self.call, loss, self.weights, reduction, norm_weights=self.norm_weights,
-                           replica_sum=replica_sum)
+        reduced = reduce_loss(self.call, loss, self.weights, reduction, norm_weights=self.norm_weights,
+                              replica_sum=replica_sum)
+        return self.targets.poisoned_reduction(reduced, replica_sum) if whole else reduced
 
     def derivatives(self, hessian: str):
         r"""``(gradient, hessian)`` of :math:`\sum_i w_i f_i` with respect to each logit.
@@ -96,8 +99,9 @@ class WeightedTerm:
         if self.slope is not None:
             gradient, curvature = gradient * self.slope, curvature * (self.slope * self.slope)
         weights = combine_weights(self.factor, self.weights)
-        if self.targets is not None and self.targets.poison is not None:
-            weights = self.targets.poison + (1.0 if weights is None else weights)
+        poison = None if self.targets is None else self.targets.poison
+        if poison is not None:
+            weights = poison + (1.0 if weights is None else weights)
         if weights is not None:
             weights = weights[..., None] if term.rowwise else weights
             gradient, curvature = gradient * weights, curvature * weights
