@@ -63,12 +63,20 @@ def torch_traffic(fn, x, y):
             out = func(*args, **(kwargs or {}))
             if func.is_view or func in free:
                 return out
-            tensors = [t for t in tree_leaves((args, kwargs or {}, out)) if isinstance(t, torch.Tensor)]
-            self.bytes += sum(moved(t) for t in tensors)
+            if func in scattering:
+                # An in-place scatter touches the indexed elements only: it reads its index
+                # and source and writes as many elements (not its whole destination).
+                tensors = [t for t in tree_leaves((args[1:], kwargs or {})) if isinstance(t, torch.Tensor)]
+                self.bytes += 2 * sum(moved(t) for t in tensors)
+            else:
+                tensors = [t for t in tree_leaves((args, kwargs or {}, out)) if isinstance(t, torch.Tensor)]
+                self.bytes += sum(moved(t) for t in tensors)
             self.kernels += 1
             return out
 
     free = _metadata_only(torch)
+    aten = torch.ops.aten
+    scattering = {aten.scatter_.value, aten.scatter_.src, aten.scatter_add_.default, aten.index_put_.default}
     leaf = x.detach().requires_grad_(True)
     with Counter() as counter:
         torch.autograd.grad(fn(leaf, y), leaf)
