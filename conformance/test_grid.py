@@ -48,3 +48,15 @@ def test_absent_framework_is_a_skip_with_reason(monkeypatch):
     monkeypatch.setattr(type(framework), "available", lambda self: False)
     run, skipped = build_columns(frameworks=["jax"], devices=["cpu"], dtypes=["float32"], modes=["eager"])
     assert not run and skipped[0][1] == "jax: not installed"
+
+
+def test_columns_in_worker_processes_equal_one_process():
+    """``jobs=2`` (the report's default on two cores) runs each column in a spawned worker:
+    the same cells, case by case, as one process."""
+    options = {"losses": ["sigmoid_focal_loss", "dice_loss"], "frameworks": ["numpy", "array_api_strict"],
+               "full": False, "progress": False}
+    serial, parallel = run_conformance(**options), run_conformance(**options, jobs=2)
+    assert [c.name for c in parallel.columns] == [c.name for c in serial.columns]
+    assert {k: (c.status, [case["case"] for case in c.cases]) for k, c in parallel.cells.items()} == \
+        {k: (c.status, [case["case"] for case in c.cases]) for k, c in serial.cells.items()}
+    assert parallel.counts() == serial.counts() and serial.counts()["pass"] > 0

@@ -7,6 +7,7 @@ fails, 2 if a requested device is absent or the arguments are invalid.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .frameworks import DTYPES, FRAMEWORKS, MODES
@@ -27,6 +28,8 @@ def _conformance_parser(parser):
                         help="rewrite the report block of this page (between <!-- conformance:begin --> and "
                              "<!-- conformance:end -->), e.g. docs/conformance.md")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
+                        help="worker processes running the columns (default: the CPU count, at most 4)")
     return parser
 
 
@@ -45,7 +48,7 @@ def main(argv=None) -> int:
     try:
         report = run_conformance(losses=args.loss, frameworks=args.framework, devices=args.device,
                                  dtypes=args.dtype, modes=args.mode, full=args.full,
-                                 progress=not args.no_progress)
+                                 progress=not args.no_progress, jobs=args.jobs)
     except (MissingDeviceError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -175,16 +175,17 @@ REPRESENTATIVE_SKIP = "compiled: one representative case per loss (--full compil
 
 
 def run_conformance(*, losses=None, frameworks=None, devices=None, dtypes=None, modes=None, full=True,
-                    progress=True, case_runner=run_case) -> Report:
+                    progress=True, case_runner=run_case, jobs=1) -> Report:
     """Run the grid and return the report (``case_runner`` is replaceable for mutation tests).
 
     ``full=False`` runs the default matrix unless dtypes or modes are given, and
     compiles only each loss's first case (compiling costs seconds per case; the
-    eager columns run every case).
+    eager columns run every case). ``jobs > 1`` runs the columns in that many worker
+    processes, the costliest first, each worker taking the next column when it is done
+    (the default ``case_runner`` only: a replaced one lives in this process).
     """
     start = time.time()
     cases = select_cases(losses)
-    compiled_cases = cases if full else select_cases(losses, representative=True)
     rows = list(dict.fromkeys(_row_of(g) for g, _ in cases))
     run, skipped = build_columns(frameworks, devices, dtypes, modes, full)
     if full or dtypes or modes:
@@ -198,29 +199,73 @@ def run_conformance(*, losses=None, frameworks=None, devices=None, dtypes=None, 
     for column, reason in skipped:
         for row in rows:
             cells[(row, column.name)] = Cell("skip", reason)
-    bar = _progress(sum(len(compiled_cases if c.mode == "compiled" else cases) for c, _ in run), progress)
-    for column, _ in run:
-        framework = get_framework(column.framework)
-        column_cases = compiled_cases if column.mode == "compiled" else cases
-        covered = {_row_of(g) for g, _ in column_cases}
-        for row in rows:
-            cells[(row, column.name)] = Cell("pass") if row in covered else Cell("skip", REPRESENTATIVE_SKIP)
-        for group, case in column_cases:
-            cell = cells[(_row_of(group), column.name)]
-            try:
-                outcome = case_runner(framework, case, dtype=column.dtype, device=column.device, mode=column.mode)
-                ok, detail = outcome.ok, outcome.message
-                errors = {"value": outcome.value_error, "grad": outcome.grad_error}
-            except Exception as error:  # a crash is a failure of that cell, not of the run
-                ok, detail, errors = False, f"{type(error).__name__}: {error}".splitlines()[0][:300], {}
-                if progress == "debug":
-                    traceback.print_exc()
-            cell.cases.append({"case": group, "status": "pass" if ok else "fail", "detail": detail, **errors})
-            if not ok and cell.status == "pass":
-                cell.status, cell.detail = "fail", f"{group}: {detail}"
-            bar.update(1)
-    bar.close()
+    to_run = [column for column, _ in run]
+    # One bar over the columns and one over each column's cases: a compiled case costs
+    # seconds where an eager NumPy one costs a millisecond, so only within a column does
+    # the rate, and the time left, mean anything.
+    columns_bar = _progress(len(to_run), progress, "conformance", "column")
+    if jobs > 1 and len(to_run) > 1 and case_runner is run_case:
+        cells.update(_run_in_processes(to_run, losses, full, jobs, columns_bar))
+    else:
+        for column in to_run:
+            cells.update(run_column(column, losses, full, case_runner=case_runner, progress=progress))
+            columns_bar.update(1)
+    columns_bar.close()
     return Report(rows, columns, cells, time.time() - start, scope)
+
+
+def run_column(column: Column, losses, full, *, case_runner=run_case, progress=False) -> dict:
+    """The cells ``{(row, column name): Cell}`` of one column."""
+    cases = select_cases(losses)
+    column_cases = cases if full or column.mode != "compiled" else select_cases(losses, representative=True)
+    framework = get_framework(column.framework)
+    covered = {_row_of(g) for g, _ in column_cases}
+    cells = {(row, column.name): Cell("pass") if row in covered else Cell("skip", REPRESENTATIVE_SKIP)
+             for row in dict.fromkeys(_row_of(g) for g, _ in cases)}
+    bar = _progress(len(column_cases), progress, column.name, "case", leave=False)
+    for group, case in column_cases:
+        cell = cells[(_row_of(group), column.name)]
+        try:
+            outcome = case_runner(framework, case, dtype=column.dtype, device=column.device, mode=column.mode)
+            ok, detail = outcome.ok, outcome.message
+            errors = {"value": outcome.value_error, "grad": outcome.grad_error}
+        except Exception as error:  # a crash is a failure of that cell, not of the run
+            ok, detail, errors = False, f"{type(error).__name__}: {error}".splitlines()[0][:300], {}
+            if progress == "debug":
+                traceback.print_exc()
+        cell.cases.append({"case": group, "status": "pass" if ok else "fail", "detail": detail, **errors})
+        if not ok and cell.status == "pass":
+            cell.status, cell.detail = "fail", f"{group}: {detail}"
+        bar.update(1)
+    bar.close()
+    return cells
+
+
+# Rough seconds per case by framework and mode on a 2-core CPU (JAX compiles each eager
+# case's program; torch.compile and XLA compile each compiled one): the costliest
+# columns are started first, so that no worker is left with a long column at the end.
+_SECONDS_PER_CASE = {("jax", "eager"): 0.12, ("jax", "compiled"): 0.5, ("torch", "compiled"): 1.0,
+                     ("tensorflow", "compiled"): 0.5}
+
+
+def _run_in_processes(columns, losses, full, jobs, columns_bar) -> dict:
+    import concurrent.futures
+    import multiprocessing
+
+    def cost(column):
+        count = len(select_cases(losses, representative=column.mode == "compiled" and not full))
+        return count * _SECONDS_PER_CASE.get((column.framework, column.mode), 0.02)
+
+    cells = {}
+    # spawn, not fork: a forked copy of a process that has started TensorFlow's or
+    # PyTorch's thread pools can deadlock.
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        pending = [pool.submit(run_column, column, losses, full) for column in sorted(columns, key=cost, reverse=True)]
+        for done in concurrent.futures.as_completed(pending):
+            cells.update(done.result())
+            columns_bar.update(1)
+    return cells
 
 
 class _NoBar:
@@ -231,14 +276,14 @@ class _NoBar:
         pass
 
 
-def _progress(total, enabled):
+def _progress(total, enabled, desc, unit, leave=True):
     if not enabled:
         return _NoBar()
     try:
         from tqdm import tqdm
     except ImportError:
         return _NoBar()
-    return tqdm(total=total, unit="case", file=sys.stderr, desc="conformance", dynamic_ncols=True)
+    return tqdm(total=total, unit=unit, file=sys.stderr, desc=desc, dynamic_ncols=True, leave=leave)
 
 
 def write_json(report: Report, path: str) -> None:
