@@ -24,6 +24,9 @@ def _conformance_parser(parser):
                         help="every dtype (float64, float32, float16, bfloat16) in every mode; the default runs "
                              "float64 and float32 eager and float32 compiled")
     parser.add_argument("--json", metavar="PATH", help="also write the full report as JSON")
+    parser.add_argument("--export", metavar="DIR",
+                        help="write every case (of --loss) as portable float64 test vectors to DIR, with the "
+                             "one-file checker golden_check.py, instead of running the report")
     parser.add_argument("--markdown", metavar="PATH",
                         help="rewrite the report block of this page (between <!-- conformance:begin --> and "
                              "<!-- conformance:end -->), e.g. docs/conformance.md")
@@ -43,6 +46,16 @@ def main(argv=None) -> int:
         argv = argv[1:]
     parser = _conformance_parser(argparse.ArgumentParser(prog="imbalance-losses conformance", description=__doc__))
     args = parser.parse_args(argv)
+    if args.export:
+        from .golden import export
+
+        try:
+            count = export(args.export, args.loss)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"Wrote {count} cases to {args.export} (index.json, one .npz per case, golden_check.py)")
+        return 0
     from .runner import MissingDeviceError, run_conformance, write_json, write_markdown
 
     try:

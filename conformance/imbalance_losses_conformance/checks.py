@@ -109,6 +109,27 @@ def clear_compiled() -> None:
     _COMPILED.clear()
 
 
+def expected_gradient(case: Case, x64, labels64, arrays64: dict, static: dict, value_shape):
+    """The oracle's gradient of ``sum(cotangent * value)`` with respect to the logits, at
+    float64 inputs: analytic where the oracles give one, else finite differences (cached:
+    the same for every framework, device and mode of a dtype)."""
+    key = _fingerprint(case.loss, sorted(static.items()), sorted(arrays64), x64, labels64, *arrays64.values())
+    if key not in _EXPECTED_GRADIENTS:
+        cotangent = _cotangent(value_shape)
+        analytic = oracles.ANALYTIC_GRADIENTS.get(case.loss)
+        if analytic is not None:
+            _EXPECTED_GRADIENTS[key] = analytic(cotangent, x64, labels64, **static, **arrays64)
+        else:
+            oracle_fn = oracles.ORACLES[case.loss]
+
+            def total(v):
+                out = oracle_fn(v, labels64, **static, **arrays64)
+                return float(np.sum(np.asarray(out[0] if case.returns_state else out, np.float64) * cotangent))
+
+            _EXPECTED_GRADIENTS[key] = oracles.numerical_gradient(total, x64)
+    return _EXPECTED_GRADIENTS[key]
+
+
 def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eager") -> Outcome:
     """Evaluate ``case`` on ``framework`` and compare value and gradient with the oracle."""
     loss_fn = getattr(imbalance_losses, case.loss)
@@ -156,16 +177,8 @@ def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eage
     value_error, message = _error_ratio(value, expected, rtol, scale)
     grad_error = None
     if want_grad:
-        key = _fingerprint(case.loss, sorted(static.items()), array_names, x64, labels64, *arrays64)
-        if key not in _EXPECTED_GRADIENTS:
-            cotangent = _cotangent(expected.shape)
-            analytic = oracles.ANALYTIC_GRADIENTS.get(case.loss)
-            if analytic is not None:
-                _EXPECTED_GRADIENTS[key] = analytic(cotangent, x64, labels64, **static, **dict(zip(array_names, arrays64)))
-            else:
-                _EXPECTED_GRADIENTS[key] = oracles.numerical_gradient(
-                    lambda v: float(np.sum(oracle(v) * cotangent)), x64)
-        expected_grad = _EXPECTED_GRADIENTS[key]
+        expected_grad = expected_gradient(case, x64, labels64, dict(zip(array_names, arrays64)), static,
+                                          expected.shape)
         grad_scale = float(np.max(np.abs(expected_grad), initial=0.0))
         grad_error, grad_message = _error_ratio(
             grad, expected_grad, max(rtol, FINITE_DIFFERENCE_RTOL), grad_scale + 1e-300
