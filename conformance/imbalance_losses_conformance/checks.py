@@ -20,18 +20,9 @@ import imbalance_losses
 
 from . import oracles
 from .frameworks import _cotangent, dtype_name
-
-EPS = {name: float(np.finfo(name).eps) for name in ("float64", "float32", "float16")}
-EPS["bfloat16"] = 2.0**-7
-COMPUTE_DTYPE = {"float64": "float64", "float32": "float32", "float16": "float32", "bfloat16": "float32"}
-# Finite differences of the float64 oracle are accurate to about this (fourth-order
-# stencil, absolute step 1e-4: truncation ~1e-16, rounding ~eps |f| / 1e-4).
-FINITE_DIFFERENCE_RTOL = 1e-6
-
-
-def tolerance(dtype: str) -> float:
-    """Relative tolerance: 64 eps of the compute dtype plus 4 eps of the output dtype."""
-    return 64 * EPS[COMPUTE_DTYPE[dtype]] + 4 * EPS[dtype]
+# The tolerance rule and the comparison are the golden-vector checker's (one file that
+# other projects copy, so it imports nothing of ours): the report and the vectors agree.
+from .golden_check import GRADIENT_RTOL_FLOOR, error_ratio, tolerance
 
 
 @dataclass
@@ -59,18 +50,6 @@ class Outcome:
     message: str = ""
     value: np.ndarray | None = field(default=None, repr=False)
     grad: np.ndarray | None = field(default=None, repr=False)
-
-
-def _error_ratio(actual, expected, rtol, scale):
-    actual = np.asarray(actual, dtype=np.float64)
-    expected = np.asarray(expected, dtype=np.float64)
-    if actual.shape != expected.shape:
-        return np.inf, f"shape {actual.shape} != expected {expected.shape}"
-    if not np.all(np.isfinite(actual)):
-        return np.inf, "non-finite result"
-    allowed = rtol * (np.abs(expected) + scale)
-    ratio = float(np.max(np.abs(actual - expected) / allowed)) if actual.size else 0.0
-    return ratio, ""
 
 
 # The oracle's gradient of one case on its dtype-rounded inputs: the same for every
@@ -174,14 +153,14 @@ def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eage
                                               f"{framework.device_of(x)}")
     value = framework.to_numpy(value)
     grad = None if grad is None else framework.to_numpy(grad)
-    value_error, message = _error_ratio(value, expected, rtol, scale)
+    value_error, message = error_ratio(value, expected, rtol, scale)
     grad_error = None
     if want_grad:
         expected_grad = expected_gradient(case, x64, labels64, dict(zip(array_names, arrays64)), static,
                                           expected.shape)
         grad_scale = float(np.max(np.abs(expected_grad), initial=0.0))
-        grad_error, grad_message = _error_ratio(
-            grad, expected_grad, max(rtol, FINITE_DIFFERENCE_RTOL), grad_scale + 1e-300
+        grad_error, grad_message = error_ratio(
+            grad, expected_grad, max(rtol, GRADIENT_RTOL_FLOOR), grad_scale + 1e-300
         )
         message = message or (grad_message and "gradient: " + grad_message)
     if case.returns_state:
@@ -190,7 +169,7 @@ def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eage
         if framework.device_of(state) != framework.device_of(x):
             dtype_ok, dtype_message = False, dtype_message or f"state on {framework.device_of(state)}"
         _, expected_state = oracle(x64, with_state=True)
-        state_error, state_message = _error_ratio(framework.to_numpy(state), expected_state, rtol, 1.0)
+        state_error, state_message = error_ratio(framework.to_numpy(state), expected_state, rtol, 1.0)
         value_error = max(value_error, state_error)
         message = message or (state_message and "state: " + state_message)
     message = dtype_message or message

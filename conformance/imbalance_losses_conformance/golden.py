@@ -16,13 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from . import golden_check, oracles
-from .checks import FINITE_DIFFERENCE_RTOL, expected_gradient
+from .checks import expected_gradient
 from .frameworks import _cotangent
 from .runner import select_cases
 
 TOLERANCE_RULE = {
     "value": "|actual - expected| <= rtol * (|expected| + 1 + max|logits|)",
-    "gradient": f"|actual - expected| <= max(rtol, {FINITE_DIFFERENCE_RTOL:g}) * (|expected| + max|expected|)",
+    "gradient": (f"|actual - expected| <= max(rtol, {golden_check.GRADIENT_RTOL_FLOOR:g}) "
+                 "* (|expected| + max|expected|)"),
     "rtol": "64 eps of the compute dtype + 4 eps of the output dtype (float16/bfloat16 compute in float32)",
     "rtol_by_dtype": {dtype: golden_check.tolerance(dtype) for dtype in golden_check.EPS},
 }
