@@ -177,8 +177,12 @@ class _ClosedFormFunction(torch.autograd.Function):
         differentiable = torch.is_grad_enabled()  # create_graph: a second derivative follows
         if differentiable:  # the statistics' dependence on x counts too
             saved = op.value(namespace, x, arrays, present, static)[1]
-        derivative = op.gradient(namespace, x, arrays, present, static, saved)
         upstream = grad_value[..., None] if op.rowwise else grad_value
+        if op.rowwise and op.takes_row_scale and not differentiable:
+            # The upstream gradient joins the term's per-row weights: one (..., C) pass fewer.
+            return (op.gradient(namespace, x, arrays, present, static, saved, row_scale=upstream), None,
+                    *(None for _ in arrays))
+        derivative = op.gradient(namespace, x, arrays, present, static, saved)
         if differentiable or derivative.shape != x.shape or derivative._base is not None:
             return (upstream * derivative, None, *(None for _ in arrays))
         # The derivative is a fresh buffer nobody else holds: scaled in place, one allocation less.

@@ -35,6 +35,7 @@ the exact curvature can be negative it also gives a positive one (``fisher``).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,10 +52,15 @@ class ClosedForm:
     curvature: Callable | None = None
     # value_and_derivative(xp, x, *arrays, **static) -> (f, df/dx), sharing their intermediates
     value_and_derivative: Callable | None = None
+    takes_row_scale: bool = False  # whether the derivative takes `row_scale` (see defderivative)
 
     def defderivative(self, derivative: Callable) -> ClosedForm:
-        """Attach the derivative (decorator, as ``jax.custom_jvp.defjvp``)."""
+        """Attach the derivative (decorator, as ``jax.custom_jvp.defjvp``). A rowwise term's
+        derivative may take ``row_scale``, a per-row factor (the upstream gradient) it
+        applies to its per-row weights before forming the (..., C) result: an eager
+        framework then makes the vector-Jacobian product in one pass fewer."""
         object.__setattr__(self, "derivative", derivative)
+        object.__setattr__(self, "takes_row_scale", "row_scale" in inspect.signature(derivative).parameters)
         return self
 
     def defcurvature(self, curvature: Callable) -> ClosedForm:
@@ -90,8 +96,8 @@ class ClosedForm:
         """The term's array arguments with the absent ones back as None."""
         return _with_none(arrays, present)
 
-    def gradient(self, xp, x, arrays, present, static, saved):
-        return self.derivative(xp, x, *_with_none(arrays, present), saved=saved, **dict(static))
+    def gradient(self, xp, x, arrays, present, static, saved, **row_scale):
+        return self.derivative(xp, x, *_with_none(arrays, present), saved=saved, **row_scale, **dict(static))
 
     def value_and_gradient(self, xp, x, arrays, present, static):
         return self.value_and_derivative(xp, x, *_with_none(arrays, present), **dict(static))

@@ -278,7 +278,7 @@ def focal_weights(xp, weight, p, u, nlp, gamma, epsilon) -> FocalWeights:
 
 
 @softmax_focal_term.defderivative
-def _(xp, x, target, alpha_vector, *, saved, index, smoothing, alpha, gamma, epsilon=0.0):
+def _(xp, x, target, alpha_vector, *, saved, index, smoothing, alpha, gamma, epsilon=0.0, row_scale=None):
     r"""With :math:`u_c = 1 - p_c` and :math:`\rho_c = -\log p_c / u_c` (:math:`\to 1` as :math:`u_c \to 0`):
 
     .. math::
@@ -289,13 +289,16 @@ def _(xp, x, target, alpha_vector, *, saved, index, smoothing, alpha, gamma, eps
     since :math:`\partial p_c / \partial x_j = p_c(\delta_{cj} - p_j)`. For a hard label
     only :math:`B_t` is non-zero: :math:`B_t (p_j - \delta_{tj})`, cross-entropy's
     gradient scaled per row. Only :math:`u^\gamma` appears, so the gradient is finite
-    for every :math:`\gamma \ge 0`.
+    for every :math:`\gamma \ge 0`. ``row_scale`` (the upstream gradient, per row)
+    multiplies the weights :math:`B` before the (..., C) result is formed.
     """
     t = _distribution(xp, x, target, index, smoothing)
-    f = _focal_weights(xp, x, t, alpha_vector, saved, alpha, gamma, epsilon)
+    weights = _focal_weights(xp, x, t, alpha_vector, saved, alpha, gamma, epsilon).weights
+    if row_scale is not None:
+        weights = weights * row_scale
     if t.gathers:
-        return scaled_softmax_residual(xp, x, target, f.weights, saved[2:])
-    return probabilities(xp, x, *saved) * xp.sum(f.weights, axis=-1, keepdims=True) - f.weights
+        return scaled_softmax_residual(xp, x, target, weights, saved[2:])
+    return probabilities(xp, x, *saved) * xp.sum(weights, axis=-1, keepdims=True) - weights
 
 
 @softmax_focal_term.defcurvature
