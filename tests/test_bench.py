@@ -77,3 +77,34 @@ def test_report_shows_traffic_and_catboost_tables_and_misses():
 def test_modelled_gpu_time():
     # 3.35 TB/s: 3.35 GB take 1 ms, plus 5 us per kernel.
     assert modelled_seconds(3.35e9, 10, "H100") == pytest.approx(1e-3 + 10 * 5e-6)
+
+
+def test_every_pair_has_traffic_counts():
+    """The benchmark's traffic rows, for every pair of every installed framework, on a small
+    input: what CI can count without timing anything. The counts are exact (no timing), so
+    the targets met at real sizes are held here too: eager sigmoid focal moves no more bytes
+    than the torchvision formula, and softmax focal at most 1.2x the log_softmax formula (1.12x at
+    4096x1000; the per-row statistics weigh more on 256x100)."""
+    import importlib.util
+
+    from imbalance_losses_bench.__main__ import _traffic_row
+    from imbalance_losses_bench.harness import RUNNERS
+    from imbalance_losses_bench.pairs import PAIRS, inputs
+
+    rows = {}
+    for framework in [f for f in PAIRS if importlib.util.find_spec(f)]:
+        runner = RUNNERS[framework]("cpu")
+        for pair in PAIRS[framework]():
+            shape = (256, 256) if pair.kind == "binary" else (256, 100)
+            x_np, y_np = inputs(pair.kind, shape, pair.dense_targets)
+            ours_target = inputs(pair.kind, shape, False)[1] if pair.dense_targets else y_np
+            x, y_native = runner.arrays(x_np, y_np)
+            y_ours = runner.arrays(x_np, ours_target)[1]
+            row = _traffic_row(runner, pair, "small", x, y_ours, y_native)
+            assert row["ours_kernels"] >= 1 and row["ours_moved"] >= row["floor"] > 0, row
+            rows[(framework, pair.name.split(" vs ")[0])] = row
+    if ("torch", "sigmoid_focal_loss") in rows:
+        focal = rows[("torch", "sigmoid_focal_loss")]
+        assert focal["ours_moved"] <= focal["native_moved"]
+        softmax_focal = rows[("torch", "softmax_focal_loss")]
+        assert softmax_focal["ours_moved"] <= 1.2 * softmax_focal["native_moved"]
