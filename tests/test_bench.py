@@ -89,17 +89,14 @@ def test_every_pair_has_traffic_counts():
 
     from imbalance_losses_bench.__main__ import _traffic_row
     from imbalance_losses_bench.harness import RUNNERS
-    from imbalance_losses_bench.pairs import PAIRS, inputs
+    from imbalance_losses_bench.pairs import PAIRS, pair_arrays
 
     rows = {}
     for framework in [f for f in PAIRS if importlib.util.find_spec(f)]:
         runner = RUNNERS[framework]("cpu")
         for pair in PAIRS[framework]():
             shape = (256, 256) if pair.kind == "binary" else (256, 100)
-            x_np, y_np = inputs(pair.kind, shape, pair.dense_targets)
-            ours_target = inputs(pair.kind, shape, False)[1] if pair.dense_targets else y_np
-            x, y_native = runner.arrays(x_np, y_np)
-            y_ours = runner.arrays(x_np, ours_target)[1]
+            x, y_ours, y_native = pair_arrays(runner, pair, pair.kind, shape)
             row = _traffic_row(runner, pair, "small", x, y_ours, y_native)
             assert row["ours_kernels"] >= 1 and row["ours_moved"] >= row["floor"] > 0, row
             rows[(framework, pair.name.split(" vs ")[0])] = row

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import boosting
 from .harness import RUNNERS, median_time
-from .pairs import PAIRS, QUICK_SIZES, SIZES, inputs
+from .pairs import PAIRS, QUICK_SIZES, SIZES, pair_arrays
 from .traffic import GPU_BANDWIDTH, LAUNCH_SECONDS, floor_bytes, modelled_seconds
 
 LARGE = 1_000_000  # ratio targets apply from this many logits
@@ -40,10 +40,7 @@ def run(frameworks, modes, device, quick=False, log=print):
         for pair in PAIRS[framework]():
             for size_name, shape in _sizes_for(pair.kind, sizes):
                 kind = pair.kind if pair.kind != "any" else "binary"
-                x_np, y_np = inputs(kind, shape, pair.dense_targets and kind == "classes")
-                ours_target = inputs(kind, shape, False)[1] if pair.dense_targets else y_np
-                x, y_native = runner.arrays(x_np, y_np)
-                _, y_ours = runner.arrays(x_np, ours_target)
+                x, y_ours, y_native = pair_arrays(runner, pair, kind, shape)
                 copy = median_time(runner.copy_limit(x), sync=runner.sync)
                 tiny = size_name.startswith("tiny")
                 for mode in modes:
@@ -149,8 +146,12 @@ def _versions():
     return ", ".join(found)
 
 
+def all_misses(rows, traffic_rows, boosting_rows):
+    return misses(rows) + traffic_misses(traffic_rows) + boosting.misses(boosting_rows)
+
+
 def report(rows, traffic_rows, boosting_rows, machine):
-    missed = misses(rows) + traffic_misses(traffic_rows) + boosting.misses(boosting_rows)
+    missed = all_misses(rows, traffic_rows, boosting_rows)
     lines = [f"Measured {datetime.date.today().isoformat()} on {machine}, Python {platform.python_version()}; "
              f"{_versions()}.", "", HEADER] + [_format_row(row) for row in rows]
     if traffic_rows:
@@ -209,7 +210,7 @@ def main(argv=None) -> int:
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"machine": machine, "rows": rows, "traffic_rows": traffic_rows, "catboost_rows": boosting_rows,
-                       "missed": misses(rows) + traffic_misses(traffic_rows) + boosting.misses(boosting_rows)},
+                       "missed": all_misses(rows, traffic_rows, boosting_rows)},
                       handle, indent=1)
     if args.markdown:
         write_markdown(args.markdown, text)

@@ -167,6 +167,15 @@ def tensorflow_pairs():
 PAIRS = {"torch": torch_pairs, "jax": jax_pairs, "tensorflow": tensorflow_pairs}
 
 
+def pair_arrays(runner, pair, kind, shape):
+    """``(logits, our targets, the native idiom's targets)`` as the runner's arrays: class
+    indices for ours where the native idiom takes one-hot rows."""
+    x_np, y_np = inputs(kind, shape, pair.dense_targets and kind == "classes")
+    ours_target = inputs(kind, shape, False)[1] if pair.dense_targets else y_np
+    x, y_native = runner.arrays(x_np, y_np)
+    return x, runner.arrays(x_np, ours_target)[1], y_native
+
+
 def inputs(kind, shape, dense, seed=0):
     """float32 logits and targets (0/1 for binary, class indices or one-hot for classes)."""
     rng = np.random.default_rng(seed)

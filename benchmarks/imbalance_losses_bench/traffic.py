@@ -39,9 +39,9 @@ def modelled_seconds(bytes_moved, kernels, device):
     return bytes_moved / GPU_BANDWIDTH[device] + kernels * LAUNCH_SECONDS
 
 
-def floor_bytes(x, y, itemsize_of):
-    """Read the logits and targets once, write the gradient once."""
-    return 2 * itemsize_of(x) + itemsize_of(y)
+def floor_bytes(x, y, nbytes):
+    """Read the logits and targets once, write the gradient once (``nbytes``: an array's size in bytes)."""
+    return 2 * nbytes(x) + nbytes(y)
 
 
 def torch_traffic(fn, x, y):

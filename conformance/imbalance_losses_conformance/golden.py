@@ -40,7 +40,7 @@ def export(directory, losses=None) -> int:
     entries = []
     for group, case in select_cases(losses):
         arrays = {k: v for k, v in case.options.items() if isinstance(v, np.ndarray)}
-        static = {k: _json_value(v) for k, v in case.options.items() if k not in arrays}
+        static = {k: v for k, v in case.options.items() if k not in arrays}
         oracle = oracles.ORACLES[case.loss]
         out = oracle(case.logits, case.labels, **case.options)
         value = np.asarray(out[0] if case.returns_state else out, dtype=np.float64)
@@ -48,12 +48,12 @@ def export(directory, losses=None) -> int:
                  **{f"option_{k}": v for k, v in arrays.items()}}
         if case.grad:
             saved["cotangent"] = _cotangent(value.shape)
-            static_options = {k: v for k, v in case.options.items() if k not in arrays}
-            saved["gradient"] = expected_gradient(case, case.logits, case.labels, arrays, static_options, value.shape)
+            saved["gradient"] = expected_gradient(case, case.logits, case.labels, arrays, static, value.shape)
         file = group.replace("/", "__") + ".npz"
         np.savez(directory / file, **saved)
         formula = (oracle.__doc__ or case.loss).strip().splitlines()[0]
-        entries.append({"id": group, "loss": case.loss, "file": file, "formula": formula, "options": static,
+        entries.append({"id": group, "loss": case.loss, "file": file, "formula": formula,
+                        "options": {k: _json_value(v) for k, v in static.items()},
                         "array_options": sorted(arrays), "returns_state": case.returns_state,
                         "gradient": case.grad})
     index = {"format": 1, "generator": "imbalance-losses conformance --export", "tolerance": TOLERANCE_RULE,

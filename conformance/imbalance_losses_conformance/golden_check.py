@@ -49,7 +49,7 @@ def load(directory, loss=None):
 
 def error_ratio(actual, expected, rtol, scale):
     """The largest ``|actual - expected| / (rtol (|expected| + scale))``: <= 1 passes."""
-    actual = np.asarray(actual, dtype=np.float64)
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape:
         return np.inf, f"shape {actual.shape} != {expected.shape}"
     if not np.all(np.isfinite(actual)):

@@ -10,7 +10,6 @@ time): sizes then come from the arrays at run time.
 
 from __future__ import annotations
 
-
 import math
 from dataclasses import dataclass
 from typing import Any

@@ -36,7 +36,7 @@ class Derivatives:
 class PreparedTerm:
     """The ``reduction`` that asks a loss for its :class:`WeightedTerm` itself, unreduced
     (internal): a per-sample kernel reads the prepared logits and options once
-    (:class:`~.derivatives.RowDerivatives`)."""
+    (:class:`imbalance_losses._boosting.RowDerivatives`)."""
 
 
 @dataclass(frozen=True, eq=False)
