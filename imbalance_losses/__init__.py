@@ -31,6 +31,7 @@ from .core.multilabel import (
     sparse_multilabel_categorical_crossentropy,
 )
 from .core.poly import poly1_cross_entropy, poly1_focal_loss, poly1_sigmoid_cross_entropy
+from .core.regression import balanced_mse_loss, focal_regression_loss, lds_weights, regression_errors
 from .core.seesaw import seesaw_loss
 from .core.sigmoid import sigmoid_cross_entropy, sigmoid_focal_loss
 from .core.softmax import softmax_cross_entropy, softmax_focal_loss
@@ -49,6 +50,7 @@ __all__ = [
     "__version__",
     "adjust_logits",
     "asymmetric_loss",
+    "balanced_mse_loss",
     "balanced_softmax_cross_entropy",
     "check_values",
     "class_prior",
@@ -59,12 +61,14 @@ __all__ = [
     "dice_loss",
     "distribution_balanced_loss",
     "eqlv2_loss",
+    "focal_regression_loss",
     "focal_tversky_loss",
     "generalized_dice_loss",
     "ghm_c_loss",
     "ghm_r_loss",
     "hard_truncated_loss",
     "ldam_loss",
+    "lds_weights",
     "logit_adjusted_cross_entropy",
     "loss_derivatives",
     "lovasz_hinge_loss",
@@ -74,6 +78,7 @@ __all__ = [
     "poly1_focal_loss",
     "poly1_sigmoid_cross_entropy",
     "prior_margin",
+    "regression_errors",
     "sampling_weights",
     "seesaw_loss",
     "sigmoid_cross_entropy",

@@ -226,6 +226,7 @@ def logaddexp(x1, x2, /):
 
 abs = tf.abs  # noqa: A001
 exp = tf.exp
+tanh = tf.tanh
 expm1 = tf.math.expm1
 log = tf.math.log
 log1p = tf.math.log1p
@@ -236,6 +237,18 @@ sign = tf.sign
 isfinite = tf.math.is_finite
 isnan = tf.math.is_nan
 logical_not = tf.logical_not
+
+
+def matmul(x1, x2, /):
+    return tf.linalg.matmul(x1, x2)
+
+
+def searchsorted(x1, x2, /, *, side="left", sorter=None):
+    # tf.searchsorted searches the innermost axis of matching leading shapes: one sorted
+    # sequence for every value, as the standard's 1-D x1.
+    flat = tf.reshape(x2, [1, -1])
+    index = tf.searchsorted(tf.reshape(x1, [1, -1]), flat, side=side, out_type=tf.int64)
+    return tf.reshape(index, tf.shape(x2))
 
 
 def full_like(x, /, fill_value, *, dtype=None, device=None):

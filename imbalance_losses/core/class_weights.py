@@ -18,7 +18,7 @@ __all__ = ["class_prior", "class_weights", "deferred_reweighting", "sampling_wei
 METHODS = ("inverse", "inverse_sqrt", "effective_number", "balanced")
 
 
-def _host_array(name, value):
+def host_array(name, value):
     if isinstance(value, (list, tuple)):
         try:
             import numpy as np
@@ -28,7 +28,7 @@ def _host_array(name, value):
     return value
 
 
-def _float_dtype(backend, array):
+def float_dtype(backend, array):
     """Floating input keeps its dtype; integers become float32 on the autodiff frameworks
     (their default float) and the default floating dtype of their device elsewhere (float64
     for NumPy; float32 on a device without float64)."""
@@ -41,9 +41,9 @@ def _float_dtype(backend, array):
 
 
 def _counts_call(name, counts):
-    counts = _host_array(name, counts)
+    counts = host_array(name, counts)
     backend = resolve_backend(counts)
-    dtype = _float_dtype(backend, counts)
+    dtype = float_dtype(backend, counts)
     call = LossCall(backend, dtype, dtype, backend.adapter.device(counts))
     c = call.asarray(counts)
     if c.ndim != 1:
@@ -180,12 +180,12 @@ def sampling_weights(labels, num_classes, *, power=1.0):
     """
     num_classes = check_integer("num_classes", num_classes, low=1)
     power = check_number("power", power, low=0)
-    labels = _host_array("labels", labels)
+    labels = host_array("labels", labels)
     backend = resolve_backend(labels)
     xp = backend.xp
     if not xp.isdtype(labels.dtype, "integral") or labels.ndim != 1:
         raise invalid_argument("labels", "a 1-D array of integer class indices", f"array of shape {tuple(labels.shape)} and dtype {labels.dtype}")
-    dtype = _float_dtype(backend, labels)
+    dtype = float_dtype(backend, labels)
     call = LossCall(backend, dtype, dtype, backend.adapter.device(labels))
     labels = call.labels(labels)  # the indexing dtype: uint8 labels with more than 255 classes count right
     check_array_values(xp, "labels", lambda: (labels >= 0) & (labels < num_classes), lambda: f"class indices in [0, {num_classes})")

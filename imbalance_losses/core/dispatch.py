@@ -182,6 +182,15 @@ def array_function(function):
     return public
 
 
+def _is_static(value) -> bool:
+    """Whether an option can be a static (hashable) argument of a compiled call: Python
+    values and sequences of them (a sequence of arrays, such as Balanced MSE's ``gmm``,
+    runs as written)."""
+    if isinstance(value, (list, tuple)):
+        return all(v is None or _is_static(v) for v in value)
+    return isinstance(value, (bool, int, float, str))
+
+
 def _static(value):
     """An option as a hashable static argument (sequences as tuples)."""
     return tuple(_static(v) for v in value) if isinstance(value, (list, tuple)) else value
@@ -218,8 +227,7 @@ class EagerCompilation:
         # Positional arrays must be arrays (a Python list of labels runs as written); a
         # value of another framework also runs as written, for the core to name it.
         if not all(adapter.is_array(a) for a in args) or not all(
-                adapter.is_array(v) or v is None or callable(v) or isinstance(v, (bool, int, float, str, list, tuple))
-                for v in options.values()):
+                adapter.is_array(v) or v is None or callable(v) or _is_static(v) for v in options.values()):
             return adapter.run(function, logits, args, options)
         static = tuple((k, _static(v)) for k, v in options.items() if not adapter.is_array(v))
         arrays = {k: v for k, v in options.items() if adapter.is_array(v)}

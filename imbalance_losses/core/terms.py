@@ -47,7 +47,9 @@ class WeightedTerm:
     possibly after an affine map (per class or per element) whose factor is
     ``slope`` (None: 1), so that the chain rule is one product (the offset of the map
     has no derivative). ``factor`` is a part of the loss that multiplies the term
-    (constant in the logits, not counted by the mean); ``weights`` multiply the
+    (constant in the logits, not counted by the mean); ``addend`` is added to each
+    element after it: a term of value 0 that carries the gradient of an array option
+    (Balanced MSE's learnable noise variance), never the logits'; ``weights`` multiply the
     term's per-element values (None: 1); ``norm_weights`` are the mean's
     denominator where it differs; ``targets`` (a
     :class:`~.targets.ClassTargets`) poison out-of-range labels; ``axis`` is the
@@ -64,6 +66,7 @@ class WeightedTerm:
     targets: Any = None
     slope: Any = None
     factor: Any = None
+    addend: Any = None
     axis: int = -1
 
     def reduce(self, reduction, replica_sum=None):
@@ -75,6 +78,8 @@ class WeightedTerm:
         loss = self.term(self.call, self.x, *self.arrays, **self.static)
         if self.factor is not None:
             loss = self.factor * loss
+        if self.addend is not None:
+            loss = loss + self.addend
         # Targets that can poison a reduced loss as a whole do so (cheaper than per element).
         whole = reduction != "none" and hasattr(self.targets, "poisoned_reduction")
         if self.targets is not None and not whole:
