@@ -9,7 +9,7 @@ Keras backend. As native losses, it honours the Keras mask of ``y_pred``
 ``dtype`` (float32 under mixed precision). Mask and ``sample_weight`` become the
 core's element ``weights``, so ``"mean"`` is the one weighted-mean rule of
 imbalance_losses (equal to Keras' for 0/1 masks). The class axis is last.
-``get_config`` is JSON (NumPy options become lists) and keeps ``replica_sum``
+``get_config`` is JSON (NumPy options become lists) and keeps ``replica_sum`` (and ``replica_gather``)
 and the current state of a stateful loss (GHM, Seesaw, EQLv2), which lives in
 a non-trainable ``keras.Variable``.
 
@@ -39,8 +39,10 @@ from keras.src.backend.common.symbolic_scope import in_symbolic_scope
 from keras.src.losses.loss import scale_loss_for_distribution
 
 from . import _layers
-from .core.dispatch import replica_sum_from_config
+from .core.dispatch import replica_hook_from_config
 
+# Options holding functions over replicas: saved by name in a config, not as values.
+_HOOKS = ("replica_sum", "replica_gather")
 _USAGE = ("Options are keyword-only, as below, plus Keras' ``name`` and ``dtype``; "
           "``loss(y_true, y_pred, sample_weight=None)``, class axis last.{state}")
 
@@ -59,7 +61,7 @@ def _config_value(value):
 
 
 def _hook_config(hook):
-    """``replica_sum`` in a config: our adapters' hooks by name, other functions as Keras serialises them."""
+    """``replica_sum`` or ``replica_gather`` in a config: our adapters' hooks by name, other functions as Keras serialises them."""
     if hook is None:
         return None
     config = getattr(hook, "config", None)
@@ -72,7 +74,7 @@ def _hook_from_config(config):
     if config is None or callable(config):
         return config
     if "imbalance_losses_hook" in config:
-        return replica_sum_from_config(config["imbalance_losses_hook"])
+        return replica_hook_from_config(config["imbalance_losses_hook"])
     return keras.saving.deserialize_keras_object(config)
 
 
@@ -132,8 +134,10 @@ class _KerasLoss(keras.losses.Loss):
     def __init__(self, *, name=None, dtype=None, **options):
         initial_state = options.pop("state", None) if self.loss.stateful else None
         values = self.loss.bind(options)
-        values["replica_sum"] = _hook_from_config(values.get("replica_sum"))
-        self.options = {k: (v if k == "replica_sum" else _config_value(v)) for k, v in values.items()}
+        for hook in _HOOKS:
+            if hook in values:
+                values[hook] = _hook_from_config(values[hook])
+        self.options = {k: (v if k in _HOOKS else _config_value(v)) for k, v in values.items()}
         super().__init__(name=name or _snake_case(type(self).__name__), reduction=values["reduction"], dtype=dtype)
         if self.loss.stateful:
             start = ops.zeros(self.loss.state_size(values)) if initial_state is None else ops.convert_to_tensor(initial_state)
@@ -223,7 +227,8 @@ class _KerasLoss(keras.losses.Loss):
         return weights
 
     def get_config(self):
-        config = {**super().get_config(), **self.options, "replica_sum": _hook_config(self.options["replica_sum"])}
+        config = {**super().get_config(), **self.options,
+                  **{hook: _hook_config(self.options[hook]) for hook in _HOOKS if hook in self.options}}
         if self.loss.stateful:
             config["state"] = ops.convert_to_numpy(self.state.value).tolist()
         return config
@@ -251,7 +256,7 @@ def _loss_class(row: _layers.LossClass) -> type:
 _CLASSES = _layers.build(_loss_class)
 globals().update(_CLASSES)
 
-__all__ = [*sorted(_CLASSES), "replica_sum"]
+__all__ = [*sorted(_CLASSES), "replica_gather", "replica_sum"]
 
 
 def replica_sum():
@@ -265,3 +270,12 @@ def replica_sum():
     from imbalance_losses_tf import replica_sum as tf_replica_sum
 
     return tf_replica_sum()
+
+
+def replica_gather():
+    """A ``replica_gather`` hook for Keras on the TensorFlow backend under ``tf.distribute``:
+    the replica context's all-gather, so that Balanced MSE's BMC compares each prediction
+    with every replica's targets (see :func:`imbalance_losses_tf.replica_gather`)."""
+    from imbalance_losses_tf import replica_gather as tf_replica_gather
+
+    return tf_replica_gather()

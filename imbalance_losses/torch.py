@@ -21,7 +21,7 @@ from __future__ import annotations
 import numbers
 
 import torch
-from imbalance_losses_torch import replica_sum
+from imbalance_losses_torch import replica_gather, replica_sum
 from torch import nn
 
 from . import _layers
@@ -109,4 +109,4 @@ def _module_class(row: _layers.LossClass) -> type:
 _CLASSES = _layers.build(_module_class)
 globals().update(_CLASSES)
 
-__all__ = [*sorted(_CLASSES), "replica_sum"]
+__all__ = [*sorted(_CLASSES), "replica_gather", "replica_sum"]

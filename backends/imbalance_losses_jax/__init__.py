@@ -6,6 +6,6 @@ functional core: ``from imbalance_losses import sigmoid_focal_loss`` works under
 ``jax.jit``, ``jax.grad`` and ``jax.vmap``.
 """
 
-from ._adapter import replica_sum
+from ._adapter import replica_gather, replica_sum
 
-__all__ = ["replica_sum"]
+__all__ = ["replica_gather", "replica_sum"]

@@ -7,6 +7,6 @@ primitives the core calls for ``tf.Tensor`` inputs. The Keras 3 loss classes, wh
 run on every Keras backend, are a layer above the core: ``imbalance_losses.keras``.
 """
 
-from ._adapter import replica_sum
+from ._adapter import replica_gather, replica_sum
 
-__all__ = ["replica_sum"]
+__all__ = ["replica_gather", "replica_sum"]

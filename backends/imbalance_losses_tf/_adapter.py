@@ -110,3 +110,15 @@ def replica_sum():
 
     sum_over_replicas.config = {"framework": "tensorflow", "arguments": {}}
     return sum_over_replicas
+
+
+def replica_gather():
+    """A ``replica_gather`` hook: the replica context's all-gather along the first axis under
+    ``tf.distribute`` (the array itself outside a replica context)."""
+
+    def gather_over_replicas(x):
+        context = tf.distribute.get_replica_context()
+        return x if context is None or context.num_replicas_in_sync == 1 else context.all_gather(x, axis=0)
+
+    gather_over_replicas.config = {"framework": "tensorflow", "arguments": {}, "hook": "replica_gather"}
+    return gather_over_replicas

@@ -5,6 +5,6 @@
 loss modules, a layer above the core, are ``imbalance_losses.torch``.
 """
 
-from ._adapter import replica_sum
+from ._adapter import replica_gather, replica_sum
 
-__all__ = ["replica_sum"]
+__all__ = ["replica_gather", "replica_sum"]

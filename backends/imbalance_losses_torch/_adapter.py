@@ -313,3 +313,18 @@ def replica_sum(group=None):
     # A process group is not configuration: a saved hook is remade for the default group.
     sum_over_replicas.config = {"framework": "torch", "arguments": {}}
     return sum_over_replicas
+
+
+def replica_gather(group=None):
+    """A ``replica_gather`` hook: the arrays of every process of ``group``, concatenated along
+    the first axis (``torch.distributed``'s functional all-gather, in rank order), for
+    losses that compare each sample with the whole global batch (Balanced MSE's BMC).
+    Used on targets and weights, which carry no gradient."""
+    import torch.distributed as dist
+    from torch.distributed import _functional_collectives as collectives
+
+    def gather_over_replicas(x):
+        return collectives.all_gather_tensor(x.contiguous(), 0, group if group is not None else dist.group.WORLD)
+
+    gather_over_replicas.config = {"framework": "torch", "arguments": {}, "hook": "replica_gather"}
+    return gather_over_replicas

@@ -289,10 +289,12 @@ def _check_same_device(adapter, named) -> None:
             raise ValueError(msg)
 
 
-def replica_sum_from_config(config: dict):
-    """The ``replica_sum`` hook that ``config`` describes, made again by its framework's adapter.
+def replica_hook_from_config(config: dict):
+    """The ``replica_sum`` (or ``replica_gather``) hook that ``config`` describes, made again
+    by its framework's adapter.
 
-    The adapters' hooks carry such a ``config`` attribute (their framework and
-    arguments), so that a saved Keras loss keeps its hook.
+    The adapters' hooks carry such a ``config`` attribute (their framework, kind and
+    arguments), so that a saved Keras loss keeps its hooks.
     """
-    return adapter_for(config["framework"]).replica_sum(**config.get("arguments", {}))
+    make = getattr(adapter_for(config["framework"]), config.get("hook", "replica_sum"))
+    return make(**config.get("arguments", {}))

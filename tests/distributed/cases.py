@@ -27,7 +27,14 @@ CASES = [
     ("softmax_tversky_loss", {"per_image": True, "ignore_empty": True}, "labels", True),
     ("generalized_dice_loss", {}, "labels", True),
     ("lovasz_softmax_loss", {"per_image": True}, "labels", False),
+    # BMC compares each prediction with every replica's targets (replica_gather); a target
+    # of weight 0 is no candidate on any replica.
+    ("balanced_mse_loss", {"noise_variance": 0.5}, "vectors", False),
+    ("balanced_mse_loss", {"noise_variance": 2.0}, "vectors", True),
+    ("focal_regression_loss", {"kind": "l1", "gamma": 2.0}, "regression", True),
 ]
+# Losses that also take a replica_gather hook.
+GATHERING = {"balanced_mse_loss"}
 
 
 def state_shape(name, options):
@@ -45,6 +52,7 @@ def data(step):
     targets = {
         "binary": (rng.random((N, C)) < 0.3).astype(np.float64),
         "regression": rng.normal(size=(N, C)) * 0.5,
+        "vectors": rng.normal(size=(N, C)),  # C-dimensional regression targets, one per sample
         "labels": np.where(labels < 0, rng.integers(0, C, N), labels),
     }
     weights = rng.random(N) * (rng.random(N) < 0.8)
@@ -58,7 +66,7 @@ def initial_parameters():
 
 def element_weights(kind, weights):
     """Per-element weights of the loss's unreduced shape."""
-    return weights if kind == "labels" else np.repeat(weights[:, None], C, axis=1)
+    return weights if kind in ("labels", "vectors") else np.repeat(weights[:, None], C, axis=1)
 
 
 def reduce_output(value):

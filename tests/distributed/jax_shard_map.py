@@ -16,8 +16,8 @@ import numpy as np  # noqa: E402
 from jax.sharding import Mesh, PartitionSpec as P  # noqa: E402
 
 import imbalance_losses as il  # noqa: E402
-from imbalance_losses_jax import replica_sum  # noqa: E402
-from tests.distributed.cases import CASES, STEPS, data, element_weights, initial_parameters, reduce_output, state_shape  # noqa: E402
+from imbalance_losses_jax import replica_gather, replica_sum  # noqa: E402
+from tests.distributed.cases import CASES, GATHERING, STEPS, data, element_weights, initial_parameters, reduce_output, state_shape  # noqa: E402
 
 shard_map = getattr(jax, "shard_map", None)
 if shard_map is None:  # older JAX
@@ -33,6 +33,8 @@ def loss_fn(case, hook):
     def fn(params, features, target, weights, state):
         w, b = params
         kwargs = dict(options, weights=weights if weighted else None, replica_sum=hook)
+        if hook is not None and name in GATHERING:
+            kwargs["replica_gather"] = replica_gather("batch")
         if state_shape(name, options):
             kwargs["state"] = state
         out = getattr(il, name)(features @ w + b, target, **kwargs)

@@ -14,8 +14,8 @@ tf.get_logger().setLevel("ERROR")  # one tf.function per case and step, on purpo
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 import imbalance_losses as il  # noqa: E402
-from imbalance_losses_tf import replica_sum  # noqa: E402
-from tests.distributed.cases import CASES, N, STEPS, data, element_weights, initial_parameters, reduce_output, state_shape  # noqa: E402
+from imbalance_losses_tf import replica_gather, replica_sum  # noqa: E402
+from tests.distributed.cases import CASES, GATHERING, N, STEPS, data, element_weights, initial_parameters, reduce_output, state_shape  # noqa: E402
 
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 K = strategy.num_replicas_in_sync
@@ -25,6 +25,8 @@ def compute(case, variables, features, target, weights, state, hook):
     name, options, kind, weighted = case
     w, b = variables
     kwargs = dict(options, weights=weights if weighted else None, replica_sum=hook)
+    if hook is not None and name in GATHERING:
+        kwargs["replica_gather"] = replica_gather()
     if state_shape(name, options):
         kwargs["state"] = state
     with tf.GradientTape() as tape:

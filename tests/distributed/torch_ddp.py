@@ -14,9 +14,10 @@ from torch.nn.parallel import DistributedDataParallel
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import imbalance_losses as il  # noqa: E402
-from imbalance_losses_torch import replica_sum  # noqa: E402
+from imbalance_losses_torch import replica_gather, replica_sum  # noqa: E402
 from tests.distributed.cases import (  # noqa: E402
     CASES,
+    GATHERING,
     STEPS,
     C,
     F,
@@ -54,6 +55,8 @@ def run(case, rows, hook):
         target = torch.tensor(targets[kind][rows])
         w = torch.tensor(element_weights(kind, weights)[rows]) if weighted else None
         kwargs = dict(options, weights=w, replica_sum=hook)
+        if hook is not None and name in GATHERING:
+            kwargs["replica_gather"] = replica_gather()
         if shape:
             kwargs["state"] = state
         trained.zero_grad()
