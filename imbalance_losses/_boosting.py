@@ -18,6 +18,7 @@ import numpy as np
 
 from .core.derivatives import loss_derivatives, prior_margin, targets_layout
 from .core.logit_adjust import balanced_softmax_cross_entropy, ldam_loss, logit_adjusted_cross_entropy
+from .core.regression import balanced_mse_loss
 from .core.softmax import focal_weights, softmax_cross_entropy, softmax_cross_entropy_term, softmax_focal_term
 from .core.terms import HESSIANS, PreparedTerm
 from .core.validation import check_choice
@@ -28,7 +29,8 @@ class Objective:
 
     The margins are ``(n_samples,)`` for a binary loss, ``(n_samples, n_classes)``
     for a softmax loss (labels ``0 .. n_classes - 1``) and for multi-label losses
-    (0/1 labels of that shape).
+    (0/1 labels of that shape), and the predictions ``(n_samples,)`` for a regression
+    loss (focal-R, Balanced MSE's GAI and BNI: real labels).
     """
 
     def __init__(self, loss, *, hessian="fisher", **options):
@@ -39,6 +41,11 @@ class Objective:
                 msg = (f"Invalid argument `{name}`: the booster's sample weights are applied by the objective "
                        f"and derivatives are per sample. Received: {name}={options[name]!r}")
                 raise TypeError(msg)
+        if loss is balanced_mse_loss and options.get("method", "bmc") == "bmc":
+            msg = ("Invalid argument `method` for a boosting objective: BMC compares every sample with the "
+                   "whole batch, so it has no per-sample derivatives. Expected method='gai' or 'bni'. "
+                   f"Received: method={options.get('method', 'bmc')!r}")
+            raise ValueError(msg)
         self.loss, self.hessian, self.options = loss, hessian, options
         self.__name__ = loss.__name__
         self._check_options()
@@ -46,10 +53,12 @@ class Objective:
     def _check_options(self):
         """Run the loss's own option checks now, on two samples, not at the booster's first
         derivative call (where a typo under ``GridSearchCV`` would become NaN scores)."""
-        sizes = [len(v) for v in self.options.values() if np.ndim(v) == 1]
+        sizes = [size for size in map(_vector_length, self.options.values()) if size is not None]
         width = max(sizes, default=2 if self.layout == "classes" else 1)
         if self.layout == "classes":
             margins, labels = np.zeros((2, max(width, 2))), np.array([0, 1])
+        elif self.layout == "regression":
+            margins, labels = self._as_loss_input(np.zeros(2)), self._as_loss_input(np.zeros(2))
         elif self.layout == "binary" and width == 1:
             margins, labels = np.zeros(2), np.zeros(2)
         else:
@@ -66,7 +75,12 @@ class Objective:
         ``ValueError`` a built-in objective raises, naming the labels outside the classes
         (1-based classes would otherwise train a model of NaN predictions)."""
         labels = np.asarray(labels)
-        if self.layout == "classes":
+        if self.layout == "regression":
+            values = labels.astype(np.float64)
+            bad = ~np.isfinite(values)
+            expected = "finite real targets"
+            converted = values
+        elif self.layout == "classes":
             values = labels.astype(np.float64)
             bad = (values != np.round(values)) | (values < 0)
             if num_classes is not None:
@@ -96,6 +110,9 @@ class Objective:
                        f"(num_class / classes_count). Received: shape {margins.shape}")
                 raise ValueError(msg)
             targets = self.check_labels(labels, margins.shape[1]).reshape(margins.shape[0])
+        elif self.layout == "regression":
+            margins = self._as_loss_input(margins.reshape(-1))
+            targets = self._as_loss_input(self.check_labels(labels).reshape(-1))
         else:
             targets = self.check_labels(labels).reshape(margins.shape)
         if weights is not None:
@@ -106,10 +123,18 @@ class Objective:
                 weights = weights.reshape(-1, 1)  # one weight per sample, over its outputs
         return margins, targets, weights
 
+    def _as_loss_input(self, values):
+        """Regression predictions or targets ``(n,)`` as the loss takes them: Balanced MSE
+        wants a trailing target axis, ``(n, 1)``."""
+        return values[:, None] if self.loss is balanced_mse_loss else values
+
     def derivatives(self, margins, labels, weights=None):
         """``(gradient, hessian)`` of the weighted loss, each of the margins' shape, float64."""
+        shape = np.shape(margins)
         margins, targets, weights = self._arrays(margins, labels, weights)
-        return loss_derivatives(self.loss, margins, targets, hessian=self.hessian, weights=weights, **self.options)
+        gradient, hessian = loss_derivatives(self.loss, margins, targets, hessian=self.hessian, weights=weights,
+                                             **self.options)
+        return gradient.reshape(shape), hessian.reshape(shape)
 
     def value(self, margins, labels, weights=None) -> float:
         """The weighted mean loss (the evaluation metric)."""
@@ -148,6 +173,11 @@ class Objective:
             return self._start_from_dask(labels, sample_weight, num_classes)
         labels = np.asarray(labels)
         w = np.ones(labels.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if self.layout == "regression":
+            # From the weighted mean (the squared error's minimiser), Newton's method on the loss.
+            targets = self.check_labels(labels).reshape(-1)
+            mean = float(w @ targets) / max(float(np.sum(w)), np.finfo(np.float64).tiny)
+            return np.atleast_1d(self._newton(np.full(targets.size, mean), targets, w))
         if self.layout == "classes":
             labels = self.check_labels(labels, num_classes).reshape(-1)
             size = int(labels.max()) + 1 if num_classes is None else num_classes
@@ -226,7 +256,8 @@ class Objective:
             return self.value(np.broadcast_to(m, rows.shape), targets, weights)
 
         def derivatives_at(m):
-            gradient, hessian = loss_derivatives(self.loss, np.broadcast_to(m, rows.shape).copy(), targets,
+            margins = self._as_loss_input(np.broadcast_to(m, rows.shape).copy())
+            gradient, hessian = loss_derivatives(self.loss, margins, self._as_loss_input(targets),
                                                  hessian="fisher", weights=weights, **self.options)
             return gradient.reshape(rows.shape).sum(axis=0), hessian.reshape(rows.shape).sum(axis=0)
 
@@ -251,10 +282,12 @@ class Objective:
                 if np.dot(full, gradient) > 0:
                     step = full
             # A trust region of one nat: a saturated softmax (LDAM's scale of 30) has a
-            # Hessian of 1e-23 where its gradient is still large.
-            step = step / max(1.0, float(np.max(np.abs(step))))
+            # Hessian of 1e-23 where its gradient is still large (a regression step is in the
+            # targets' units: no such region).
+            if self.layout != "regression":
+                step = step / max(1.0, float(np.max(np.abs(step))))
             for _ in range(40):  # halve the step until the loss does not increase
-                candidate = np.clip(margin - step, floor, -floor)
+                candidate = margin - step if self.layout == "regression" else np.clip(margin - step, floor, -floor)
                 candidate_value = loss_at(candidate)
                 if candidate_value <= value:
                     break
@@ -277,6 +310,16 @@ class Objective:
         if self.layout == "binary" and np.asarray(labels).ndim == 1:
             return np.full(n, start[0])
         return np.tile(start, (n, 1))
+
+
+def _vector_length(option):
+    """The length of a per-class option (a vector), None for anything else (numbers, strings,
+    Balanced MSE's ``gmm`` triple)."""
+    try:
+        vector = np.asarray(option, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return vector.shape[0] if vector.ndim == 1 else None
 
 
 def _cross_entropy_target_weight(class_weights, static, label, p, u, nlp):

@@ -46,10 +46,19 @@ CLASS_CASES = [
     (il.soft_truncated_softmax_loss, {"k": 2.0, "label_smoothing": 0.1}),
 ]
 MULTILABEL_CASES = [(il.multilabel_categorical_crossentropy, {})]
-CASES = BINARY_CASES + CLASS_CASES + MULTILABEL_CASES
+GMM = (np.array([0.5, 0.3, 0.2]), np.array([-2.0, 0.5, 3.0]), np.array([[[0.5]], [[1.0]], [[0.2]]]))
+REGRESSION_CASES = [
+    (il.focal_regression_loss, {}),
+    (il.focal_regression_loss, {"kind": "l1", "activation": "tanh", "gamma": 2.0, "beta": 0.5}),
+    (il.balanced_mse_loss, {"method": "gai", "gmm": GMM, "noise_variance": 0.5}),
+    (il.balanced_mse_loss, {"method": "bni", "bin_edges": np.linspace(-6, 6, 9),
+                            "bin_counts": [0.0, 2.0, 9.0, 30.0, 12.0, 4.0, 1.0, 0.0], "noise_variance": 0.8}),
+]
+CASES = BINARY_CASES + CLASS_CASES + MULTILABEL_CASES + REGRESSION_CASES
 # Losses whose Hessian is never negative (the three `hessian` options agree).
 CONVEX = {il.sigmoid_cross_entropy, il.hard_truncated_loss, il.softmax_cross_entropy, il.logit_adjusted_cross_entropy,
-          il.balanced_softmax_cross_entropy, il.vector_scaling_loss, il.ldam_loss, il.multilabel_categorical_crossentropy}
+          il.balanced_softmax_cross_entropy, il.vector_scaling_loss, il.ldam_loss, il.multilabel_categorical_crossentropy,
+          il.balanced_mse_loss}
 
 
 def _case_id(case):
@@ -59,13 +68,17 @@ def _case_id(case):
 
 def _inputs(loss, rng, *, soft):
     layout = PER_SAMPLE_LOSSES[loss]
+    weights = rng.random(6) + 0.5
+    if layout == "regression":  # real targets; Balanced MSE's with a trailing target axis
+        shape = (6, 1) if loss is il.balanced_mse_loss else (6, 4)
+        predictions = rng.normal(size=shape) * 2
+        return predictions, rng.normal(size=shape) * 2, weights if loss is il.balanced_mse_loss else weights[:, None]
     if layout == "classes":
         logits = rng.normal(size=(6, 4)) * 3
         targets = rng.dirichlet(np.ones(4), 6) if soft else rng.integers(0, 4, 6)
     else:
         logits = rng.normal(size=(6, 4)) * 4
         targets = rng.random((6, 4)) if soft else (rng.random((6, 4)) < 0.4).astype(np.float64)
-    weights = rng.random(6) + 0.5
     return logits, targets, weights if layout != "binary" else weights[:, None]
 
 
@@ -75,7 +88,7 @@ def test_every_per_sample_loss_has_a_case():
 
 # DB reads soft targets its own way (the oracle's p_t = exp(-BCE), the reference's; ours
 # is the focal term's, documented in its docstring): compared on hard targets only.
-HARD_ONLY = {il.distribution_balanced_loss}
+HARD_ONLY = {il.distribution_balanced_loss, il.focal_regression_loss, il.balanced_mse_loss}  # (regression: no soft)
 TARGET_CASES = [(case, soft) for case in CASES for soft in (False, True) if not (soft and case[0] in HARD_ONLY)]
 
 

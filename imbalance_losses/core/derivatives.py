@@ -24,6 +24,7 @@ from .logit_adjust import (
 )
 from .multilabel import multilabel_categorical_crossentropy
 from .poly import poly1_cross_entropy, poly1_focal_loss, poly1_sigmoid_cross_entropy
+from .regression import balanced_mse_loss, focal_regression_loss
 from .sigmoid import sigmoid_cross_entropy, sigmoid_focal_loss
 from .softmax import softmax_cross_entropy, softmax_focal_loss
 from .terms import Derivatives
@@ -34,8 +35,9 @@ __all__ = ["loss_derivatives", "prior_margin", "targets_layout"]
 
 # Each per-sample loss with the layout of its targets: "binary" (0/1 or soft targets of
 # the margins' shape, one decision per element), "classes" (class labels, the class axis
-# last: a softmax over each row) or "multilabel" (0/1 targets of the margins' shape, one
-# term per row). A new per-sample loss is one row here and a curvature beside its term.
+# last: a softmax over each row), "multilabel" (0/1 targets of the margins' shape, one
+# term per row) or "regression" (real targets of the margins' shape; Balanced MSE's GAI
+# and BNI, whose BMC compares samples, only with those methods). A new per-sample loss is one row here and a curvature beside its term.
 PER_SAMPLE_LOSSES = {
     sigmoid_cross_entropy: "binary",
     sigmoid_focal_loss: "binary",
@@ -54,11 +56,14 @@ PER_SAMPLE_LOSSES = {
     ldam_loss: "classes",
     soft_truncated_softmax_loss: "classes",
     multilabel_categorical_crossentropy: "multilabel",
+    focal_regression_loss: "regression",
+    balanced_mse_loss: "regression",
 }
 
 
 def targets_layout(loss) -> str:
-    """``"binary"``, ``"classes"`` or ``"multilabel"``: how a per-sample loss reads its targets."""
+    """``"binary"``, ``"classes"``, ``"multilabel"`` or ``"regression"``: how a per-sample loss
+    reads its targets."""
     layout = PER_SAMPLE_LOSSES.get(loss)
     if layout is None:
         names = ", ".join(sorted(f.__name__ for f in PER_SAMPLE_LOSSES))
@@ -94,7 +99,8 @@ def loss_derivatives(loss, logits, targets, *, hessian="fisher", **options):
         ``logit_adjusted_cross_entropy``, ``balanced_softmax_cross_entropy``,
         ``vector_scaling_loss``, ``ldam_loss``, ``soft_truncated_softmax_loss`` (class
         labels) or
-        ``multilabel_categorical_crossentropy`` (ZLPR).
+        ``multilabel_categorical_crossentropy`` (ZLPR), ``focal_regression_loss`` or
+        ``balanced_mse_loss`` with ``method="gai"`` or ``"bni"`` (real targets).
     logits : array
         The margins, as the loss takes them.
     targets : array

@@ -100,7 +100,7 @@ def _focal_regression_curvature(xp, x, y, *, saved, fisher, kind, rate, gamma):
     r"""Exact: with :math:`a'' = -2c\beta\, a\, a'`,
 
     .. math:: f'' = a^{\gamma-2}\left[p(p-1)u^{p-2}a^2 + 2p\gamma u^{p-1} a a'
-              + \gamma(\gamma-1) u^p a'^2 - 2c\beta\gamma u^p a^3 a'\right]
+              + \gamma(\gamma-1) u^p a'^2 - 2c\beta\gamma u^p a^2 a'\right]
 
     negative for large L1 errors. Positive (``fisher``): :math:`f'(e)/e`, the weight of
     the least-squares problem whose gradient this is (the Newton step of the squared
@@ -117,7 +117,7 @@ def _focal_regression_curvature(xp, x, y, *, saved, fisher, kind, rate, gamma):
             (2 * safe_a * safe_a if p == 2 else 0.0)
             + 2 * p * gamma * (safe_u if p == 2 else 1.0) * safe_a * slope
             + gamma * (gamma - 1) * up * slope * slope
-            - 2 * rate * gamma * up * safe_a * safe_a * safe_a * slope
+            - 2 * rate * gamma * up * safe_a * safe_a * slope
         )
     return xp.where(positive, value, _at_zero_residual(kind, rate, gamma))
 
