@@ -20,12 +20,14 @@ from dataclasses import dataclass
 
 from . import (
     asymmetric_loss,
+    balanced_mse_loss,
     balanced_softmax_cross_entropy,
     dice_cross_entropy_loss,
     dice_focal_loss,
     dice_loss,
     distribution_balanced_loss,
     eqlv2_loss,
+    focal_regression_loss,
     focal_tversky_loss,
     generalized_dice_loss,
     ghm_c_loss,
@@ -63,6 +65,7 @@ ELEMENTWISE = "elementwise"  # targets of the predictions' shape, one loss per e
 CLASSES = "classes"  # a class axis: integer labels, or dense targets of the predictions' shape
 MULTILABEL = "multilabel"  # one loss per sample over the last (class) axis, dense targets
 MULTILABEL_INDICES = "multilabel_indices"  # as MULTILABEL, with positive class indices as targets
+TARGET_VECTORS = "target_vectors"  # regression: one loss per sample over the last (target) axis
 
 # Arguments a class supplies at call time, not at construction.
 _CALL_ARGUMENTS = ("weights", "state")
@@ -87,6 +90,9 @@ class LossClass:
     layout: str
     state_shape: tuple = ()
     carries_state: Callable[[dict], bool] = _always
+    # An option the class holds as a trainable weight, by the square root it trains
+    # (Balanced MSE's noise variance, trained as sigma as the reference does: never negative).
+    trainable_variance: str | None = None
 
     def __post_init__(self):
         takes_state = "state" in inspect.signature(self.function).parameters
@@ -218,6 +224,8 @@ LOSSES = (
     LossClass("DiceFocalLoss", dice_focal_loss, ELEMENTWISE),
     LossClass("SoftmaxDiceCrossEntropyLoss", softmax_dice_cross_entropy_loss, CLASSES),
     LossClass("SoftmaxDiceFocalLoss", softmax_dice_focal_loss, CLASSES),
+    LossClass("FocalRegressionLoss", focal_regression_loss, ELEMENTWISE),
+    LossClass("BalancedMSELoss", balanced_mse_loss, TARGET_VECTORS, trainable_variance="noise_variance"),
 )
 
 

@@ -33,7 +33,11 @@ _USAGE = ("Options are keyword-only, as below; ``forward(input, target, weights=
 
 
 def _is_array_option(value) -> bool:
-    """Per-class or per-element values, held as buffers; scalars, flags and hooks stay attributes."""
+    """Per-class or per-element values, held as buffers; scalars, flags, hooks and groups of
+    arrays (Balanced MSE's ``gmm`` triple, per-axis ``bin_edges``: the core converts them on
+    each call) stay attributes."""
+    if isinstance(value, (list, tuple)) and not all(isinstance(v, numbers.Number) for v in value):
+        return False
     return value is not None and not isinstance(value, (numbers.Number, str)) and not callable(value)
 
 
@@ -52,6 +56,10 @@ class _LossModule(nn.Module):
             # float64); Python sequences get torch's default float dtype.
             value = torch.as_tensor(values.pop(name))
             self.register_buffer(name, value if value.is_floating_point() else value.to(torch.get_default_dtype()))
+        variance = self.loss.trainable_variance
+        if variance is not None:
+            # A trainable weight: sigma, whose square is the option (as the reference's noise_sigma).
+            self.noise_sigma = nn.Parameter(torch.as_tensor(float(values.pop(variance))).sqrt())
         self.options = values
         if self.loss.stateful:
             # All zeros until the first batch: each stateful loss reads zeros as "nothing seen yet".
@@ -75,6 +83,8 @@ class _LossModule(nn.Module):
     def forward(self, input, target, weights=None):
         options = self.loss.function_options(
             {**self.options, **{name: getattr(self, name) for name in self._buffer_options}})
+        if self.loss.trainable_variance is not None:
+            options[self.loss.trainable_variance] = self.noise_sigma.square()
         if not self.loss.stateful:
             return self.loss.function(input, target, **options, weights=weights)
         self.loss.check_state_size(input, self.options)

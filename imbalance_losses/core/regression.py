@@ -583,7 +583,9 @@ def lds_weights(targets, *, bin_edges, kernel="gaussian", kernel_size=5, sigma=2
 
     so the weights average 1 over ``targets``. This is YyzHarry/imbalanced-regression's
     ``_prepare_weights`` with float bin edges instead of integer labels: integer
-    edges ``0, 1, ..., 121`` reproduce it (its ``max_target=121``). Pass them as
+    edges ``0, 1, ..., 121`` reproduce it (its ``max_target=121``), except that the
+    smoothing is in floating point (its ``"inverse"`` smooths an integer array, which
+    SciPy rounds down to integers). Pass them as
     ``weights=`` of any loss (for :func:`balanced_mse_loss` with targets ``(N, 1)`` a
     trailing axis of 1 is accepted), or as a booster's sample weights.
 
@@ -715,9 +717,9 @@ def regression_errors(predictions, targets, *, bin_edges, train_targets=None, ma
         e = error[selected]
         if e.size == 0:
             return {"mae": math.nan, "mse": math.nan, "gm": math.nan, "count": 0}
-        # GM as the reference: exp(mean(log e)), with e = 0 kept finite.
-        return {"mae": float(e.mean()), "mse": float((e * e).mean()),
-                "gm": float(np.exp(np.mean(np.log(np.maximum(e, np.finfo(np.float64).tiny))))), "count": int(e.size)}
+        with np.errstate(divide="ignore"):  # GM as scipy.stats.gmean: 0 when an error is 0
+            gm = float(np.exp(np.mean(np.log(e))))
+        return {"mae": float(e.mean()), "mse": float((e * e).mean()), "gm": gm, "count": int(e.size)}
 
     present = [b for b in range(bins) if np.any(test_bin == b)]
     per_bin = [summary(test_bin == b) for b in present]
