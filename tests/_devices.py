@@ -56,6 +56,7 @@ def helper_calls(counts, logits, labels):
         "class_prior[integer counts]": lambda: il.class_prior(labels),
         "class_weights[integer counts]": lambda: il.class_weights(labels),
         "deferred_reweighting": lambda: il.deferred_reweighting(counts, 5, start_epoch=3),
+        "lds_weights": lambda: il.lds_weights(logits, bin_edges=[-3.0, -1.0, 0.0, 1.0, 3.0]),
         "loss_derivatives": lambda: il.loss_derivatives(il.softmax_focal_loss, logits, labels)[1],
         "prior_margin": lambda: il.prior_margin(counts),
         "prior_margin[num_samples]": lambda: il.prior_margin(counts, num_samples=60),

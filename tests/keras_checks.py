@@ -21,7 +21,7 @@ if os.environ.get("KERAS_BACKEND") == "torch":
 import keras
 
 import imbalance_losses.keras as ilk
-from imbalance_losses._layers import CLASSES, ELEMENTWISE, LOSSES, MULTILABEL, MULTILABEL_INDICES
+from imbalance_losses._layers import CLASSES, ELEMENTWISE, LOSSES, MULTILABEL, MULTILABEL_INDICES, TARGET_VECTORS
 
 backend = keras.backend.backend()
 rng = np.random.default_rng(0)
@@ -33,6 +33,7 @@ TARGETS = {
     ELEMENTWISE: (rng.random((N, C)) > 0.6).astype("float32"),
     CLASSES: labels,
     MULTILABEL_INDICES: rng.integers(0, C, (N, 2)),
+    TARGET_VECTORS: (features[:, :C] * 2 + rng.normal(size=(N, C))).astype("float32"),  # C-dim regression
 }
 TARGETS[MULTILABEL] = TARGETS[ELEMENTWISE]
 # Options as Keras users give them: NumPy arrays and scalars from their data pipeline.
@@ -73,6 +74,8 @@ OPTIONS = {
     "DiceFocalLoss": {"gamma": 1.0},
     "SoftmaxDiceCrossEntropyLoss": {"class_weights": np.array([1.0, 2.0, 0.5])},
     "SoftmaxDiceFocalLoss": {"focal_weight": 2.0},
+    "FocalRegressionLoss": {"kind": "l1", "beta": np.float32(0.5)},
+    "BalancedMSELoss": {"noise_variance": np.float32(0.8)},
 }
 assert sorted(OPTIONS) == sorted(row.name for row in LOSSES), "every class needs options here"
 ROWS = {row.name: row for row in LOSSES}

@@ -154,8 +154,9 @@ def test_num_classes_mismatch_names_the_option():
 def _dense_target_losses():
     from imbalance_losses._layers import ELEMENTWISE, LOSSES, MULTILABEL
 
-    # (GHM-R is a regression loss: its targets are any real numbers.)
-    return [row for row in LOSSES if row.layout in (ELEMENTWISE, MULTILABEL) and row.name != "GHMRLoss"]
+    # (GHM-R and focal-R are regression losses: their targets are any real numbers.)
+    return [row for row in LOSSES
+            if row.layout in (ELEMENTWISE, MULTILABEL) and row.name not in ("GHMRLoss", "FocalRegressionLoss")]
 
 
 @pytest.mark.parametrize("row", _dense_target_losses(), ids=lambda row: row.function.__name__)

@@ -676,9 +676,10 @@ def regression_errors(predictions, targets, *, bin_edges, train_targets=None, ma
     With the targets binned by ``bin_edges`` (ends clamped, as :func:`lds_weights`):
 
     - ``"all"``: MAE, MSE and GM (the geometric mean of the absolute errors) over every sample;
-    - ``"balanced"``: the mean over non-empty bins of each bin's MAE and MSE (every
-      target range counts the same; the metric Ren et al. recommend when the test set
-      is as skewed as the training set);
+    - ``"balanced"``: the mean over the :math:`B'` non-empty bins of each bin's MAE and MSE,
+      :math:`\frac1{B'}\sum_b \frac1{n_b}\sum_{i \in b} |\hat y_i - y_i|` (every target range
+      counts the same; the metric Ren et al. recommend when the test set is as skewed as
+      the training set);
     - with ``train_targets``: ``"many"``, ``"medium"``, ``"few"``: the errors of the test
       samples whose bin holds more than ``many_shot``, ``few_shot`` to ``many_shot``,
       and fewer than ``few_shot`` training targets (Yang et al.'s split: 100 and 20).
