@@ -21,6 +21,7 @@ if os.environ.get("KERAS_BACKEND") == "torch":
 import keras
 
 import imbalance_losses.keras as ilk
+import imbalance_losses as il
 from imbalance_losses._layers import CLASSES, ELEMENTWISE, LOSSES, MULTILABEL, MULTILABEL_INDICES, TARGET_VECTORS
 
 backend = keras.backend.backend()
@@ -347,5 +348,28 @@ if backend == "tensorflow":  # replica_sum is configuration too (tf.distribute; 
     config = json.loads(json.dumps(loss.get_config()))
     assert config["replica_sum"] == {"imbalance_losses_hook": {"framework": "tensorflow", "arguments": {}}}, config
     assert ilk.SoftmaxCrossEntropyLoss.from_config(config).options["replica_sum"].config["framework"] == "tensorflow"
+
+# 8. A trainable loss weight: Balanced MSE's sigma, assigned to the model, is trained by fit,
+# read by the loss as sigma^2, and kept by get_config (its trained value) and model.save.
+regression = TARGETS[TARGET_VECTORS]
+loss = ilk.BalancedMSELoss(noise_variance=1.0)
+model = model_for(C)
+model.noise_sigma = loss.noise_sigma
+model.compile(optimizer=keras.optimizers.SGD(0.05), loss=loss)
+model.fit(dataset(features, regression), epochs=2, verbose=0)
+sigma = float(keras.ops.convert_to_numpy(loss.noise_sigma.value))
+assert sigma != 1.0 and np.isfinite(sigma), sigma
+predicted = keras.ops.convert_to_numpy(model(features[:32]))
+expected = il.balanced_mse_loss(predicted.astype(np.float64), regression[:32].astype(np.float64),
+                                noise_variance=sigma**2)
+np.testing.assert_allclose(value(loss, regression[:32], predicted), expected, rtol=1e-5)
+assert loss.get_config()["noise_variance"] == np.float32(sigma) ** 2 or np.isclose(
+    loss.get_config()["noise_variance"], sigma**2, rtol=1e-6)
+with tempfile.TemporaryDirectory() as directory:
+    path = os.path.join(directory, "regression.keras")
+    del model.noise_sigma  # the model's own weights again; the loss keeps sigma (saved with it)
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    assert np.isclose(float(keras.ops.convert_to_numpy(restored.loss.noise_sigma.value)), sigma, rtol=1e-6)
 
 print(f"keras {backend}: ok")

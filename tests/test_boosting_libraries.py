@@ -202,6 +202,60 @@ def test_catboost_multiclass_matches_with_the_full_hessian(multiclass):
     assert model.predict_proba(X).shape == (300, 4)
 
 
+@pytest.fixture(scope="module")
+def skewed_regression():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(500, 6))
+    y = np.exp(X[:, 0] + 0.5 * X[:, 1]) + rng.normal(size=500) * 0.1  # right-skewed targets
+    return X, y, rng.random(500) + 0.5
+
+
+def test_regression_objectives_match_squared_error(skewed_regression):
+    """Focal-R at gamma = 0 is the squared error e^2: twice XGBoost's and LightGBM's e^2/2,
+    gradient and Hessian alike, so without L2 leaf regularisation (lambda would count twice
+    the Hessian) both libraries grow the same trees from the same start, weighted."""
+    X, y, w = skewed_regression
+    objective = ilx.objective(il.focal_regression_loss, gamma=0.0)
+    start = float(objective.start(y, w)[0])
+    assert start == pytest.approx(np.average(y, weights=w), rel=1e-12)  # the squared error's minimiser
+    params = {"n_estimators": ROUNDS, "max_depth": 3, "reg_lambda": 0.0, "min_child_weight": 0.0, "base_score": start}
+    builtin = xgb.XGBRegressor(objective="reg:squarederror", **params).fit(X, y, sample_weight=w)
+    ours = xgb.XGBRegressor(objective=objective, **params).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(ours.predict(X), builtin.predict(X), rtol=1e-5, atol=1e-5)
+    lgb_params = {"n_estimators": ROUNDS, "num_leaves": 8, "reg_lambda": 0.0, "min_child_weight": 0.0,
+                  "min_sum_hessian_in_leaf": 0.0, "verbose": -1}
+    lgb_builtin = lgb.LGBMRegressor(objective="regression", **lgb_params).fit(X, y, sample_weight=w)
+    lgb_ours = lgb.LGBMRegressor(objective=ill.objective(il.focal_regression_loss, gamma=0.0), **lgb_params)
+    lgb_ours.fit(X, y, sample_weight=w, init_score=np.full(len(y), start))
+    np.testing.assert_allclose(lgb_ours.predict(X) + start, lgb_builtin.predict(X), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("method", ["gai", "bni"])
+def test_balanced_mse_objectives_train_both_libraries(skewed_regression, method):
+    """GAI and BNI train XGBoost and LightGBM regressors from their own start: the training
+    loss falls below the start's, and the rare high targets are predicted higher than by the
+    squared error (the balancing term's push away from the frequent range)."""
+    from sklearn.mixture import GaussianMixture
+
+    X, y, _ = skewed_regression
+    edges = np.linspace(y.min(), y.max(), 13)
+    options = ({"gmm": tuple(getattr(GaussianMixture(3, random_state=0).fit(y[:, None]), name)
+                             for name in ("weights_", "means_", "covariances_"))} if method == "gai" else
+               {"bin_edges": edges, "bin_counts": np.histogram(y, edges)[0]})
+    objective = ilx.objective(il.balanced_mse_loss, method=method, noise_variance=0.5, **options)
+    start = float(objective.start(y)[0])
+    model = xgb.XGBRegressor(n_estimators=30, max_depth=3, objective=objective, base_score=start).fit(X, y)
+    plain = xgb.XGBRegressor(n_estimators=30, max_depth=3, base_score=float(y.mean())).fit(X, y)
+    rare = y > np.quantile(y, 0.95)
+    assert objective.value(model.predict(X), y) < objective.value(np.full(len(y), start), y)
+    assert np.mean(model.predict(X)[rare]) > np.mean(plain.predict(X)[rare])
+    lgb_model = lgb.LGBMRegressor(n_estimators=30, num_leaves=8, verbose=-1,
+                                  objective=ill.objective(il.balanced_mse_loss, method=method, noise_variance=0.5,
+                                                          **options))
+    lgb_model.fit(X, y, init_score=np.full(len(y), start))
+    assert objective.value(lgb_model.predict(X) + start, y) < objective.value(np.full(len(y), start), y)
+
+
 def test_objective_errors():
     with pytest.raises(ValueError, match="Invalid value for argument `loss`"):
         ilx.objective(il.dice_loss)
