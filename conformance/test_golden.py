@@ -28,7 +28,8 @@ def test_export_index_and_standalone_checker(vectors):
     losses = {entry["loss"] for entry in index["cases"]}
     assert losses == set(il.__all__) - {"__version__", "adjust_logits", "check_values", "class_prior", "class_weights",
                                         "deferred_reweighting", "loss_derivatives", "prior_margin",
-                                        "sampling_weights", "value_checks_enabled"}
+                                        "sampling_weights", "value_checks_enabled",
+                                        "lds_weights", "regression_errors"}
     assert index["tolerance"]["rtol_by_dtype"]["float64"] == pytest.approx(64 * 2.0**-52 + 4 * 2.0**-52)
     source = (directory / "golden_check.py").read_text()
     assert "imbalance_losses" not in source.replace("imbalance_losses golden vectors", "")

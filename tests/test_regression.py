@@ -263,3 +263,30 @@ def test_torch_class_trains_sigma():
     restored = BalancedMSELoss()
     restored.load_state_dict(criterion.state_dict())
     assert restored.noise_sigma.item() == 0.5
+
+
+@pytest.mark.parametrize("method", ["bmc", "gai", "bni"])
+def test_noise_gradient_on_every_framework(autodiff_framework, method, rng):
+    """The learnable noise variance's closed-form gradient on torch, JAX and TensorFlow:
+    2 sigma^2 times the derivative of the bracket (the factor is detached), against central
+    differences of the float64 oracle divided by that factor."""
+    from imbalance_losses_conformance.oracles import ORACLES
+
+    pred, target = rng.normal(size=(9, 2)) * 2, rng.normal(size=(9, 2)) * 2
+    weights = rng.random(9)
+    options = {"gai": {"gmm": (np.array([0.6, 0.4]), rng.normal(size=(2, 2)), rng.random((2, 2)) + 0.3)},
+               "bni": {"bin_edges": [np.linspace(-5, 5, 6)] * 2, "bin_counts": rng.integers(1, 9, (5, 5)) * 1.0},
+               "bmc": {}}[method]
+    q, h = 0.7, 1e-5
+
+    def bracket(v):
+        return ORACLES["balanced_mse_loss"](pred, target, method=method, noise_variance=v, weights=weights,
+                                            **options) / (2 * v)
+
+    expected = 2 * q * (bracket(q + h) - bracket(q - h)) / (2 * h)
+    f = autodiff_framework
+    p, t = f.asarray(pred), f.asarray(target)
+    _, gradient = f.value_and_grad(
+        lambda v: il.balanced_mse_loss(p, t, method=method, noise_variance=v, weights=weights, **options),
+        f.asarray(np.array(q)))
+    np.testing.assert_allclose(f.to_numpy(gradient), expected, rtol=1e-6)

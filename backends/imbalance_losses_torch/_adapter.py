@@ -254,8 +254,9 @@ def closed_form(key, xp, x, arrays):
         return native(x, *op.arguments(arrays, present), **dict(static))
     if not (x.requires_grad and torch.is_grad_enabled()):
         # Nothing to differentiate: the forward alone, no autograd node (Dynamo also fails to
-        # trace a Function applied to two or more tensors none of which requires grad).
-        return op.value(namespace, x, arrays, present, static)[0]
+        # trace a Function applied to two or more tensors none of which requires grad). The
+        # other arrays carry no gradient through a term, here as through the Function.
+        return op.value(namespace, x, tuple(a.detach() for a in arrays), present, static)[0]
     if op.value_and_derivative is not None and eager:
         return _FusedClosedFormFunction.apply(x, key, *arrays)[0]
     return _ClosedFormFunction.apply(x, key, *arrays)[0]

@@ -30,7 +30,11 @@ TOLERANCE_RULE = {
 
 
 def _json_value(value):
-    return list(value) if isinstance(value, tuple) else value
+    """An option as JSON: sequences as lists, arrays inside them (Balanced MSE's ``gmm``,
+    per-axis ``bin_edges``) as nested lists of their exact float64 values."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return [_json_value(v) for v in value] if isinstance(value, (tuple, list)) else value
 
 
 def export(directory, losses=None) -> int:

@@ -291,7 +291,8 @@ def balanced_mse_batch_term(xp, x, y, candidates, noise, candidate_mask):
     balance = _logsumexp(xp, logits)
     r = x - y
     value = balance + xp.sum(r * r, axis=-1) / (2 * noise)
-    return xp.where(xp.isfinite(balance), value, 0.0), (balance,)
+    # Only an empty row (-inf) is 0: a NaN prediction stays NaN.
+    return xp.where(balance == -math.inf, 0.0, value), (balance,)
 
 
 @balanced_mse_batch_term.defderivative
@@ -313,7 +314,7 @@ def _batch_noise_derivative(xp, x, y, candidates, noise, candidate_mask):
     r = x - y
     own = xp.sum(r * r, axis=-1)
     value = (xp.sum(p * squared, axis=-1) - own) / (2 * noise * noise)
-    return xp.where(xp.isfinite(balance), value, 0.0)
+    return xp.where(balance == -math.inf, 0.0, value)
 
 
 def _noise_option(call, noise_variance):
