@@ -6,6 +6,10 @@ which work under ``jax.jit``, ``jax.grad`` (forward and reverse mode) and
 ``jax.vmap``, with state passed in and returned.
 """
 
-from imbalance_losses_jax import replica_gather, replica_sum
+from .core.dispatch import adapter_for
+
+# The hooks of the JAX adapter (installed, or bundled in a vendored copy).
+replica_sum = adapter_for("jax").replica_sum
+replica_gather = adapter_for("jax").replica_gather
 
 __all__ = ["replica_gather", "replica_sum"]

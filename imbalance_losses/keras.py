@@ -39,7 +39,7 @@ from keras.src.backend.common.symbolic_scope import in_symbolic_scope
 from keras.src.losses.loss import scale_loss_for_distribution
 
 from . import _layers
-from .core.dispatch import replica_hook_from_config
+from .core.dispatch import adapter_for, replica_hook_from_config
 
 # Options holding functions over replicas: saved by name in a config, not as values.
 _HOOKS = ("replica_sum", "replica_gather")
@@ -282,15 +282,11 @@ def replica_sum():
     :func:`imbalance_losses_tf.replica_sum`; imported on call, so that other Keras
     backends never import TensorFlow.
     """
-    from imbalance_losses_tf import replica_sum as tf_replica_sum
-
-    return tf_replica_sum()
+    return adapter_for("tensorflow").replica_sum()
 
 
 def replica_gather():
     """A ``replica_gather`` hook for Keras on the TensorFlow backend under ``tf.distribute``:
     the replica context's all-gather, so that Balanced MSE's BMC compares each prediction
     with every replica's targets (see :func:`imbalance_losses_tf.replica_gather`)."""
-    from imbalance_losses_tf import replica_gather as tf_replica_gather
-
-    return tf_replica_gather()
+    return adapter_for("tensorflow").replica_gather()

@@ -21,10 +21,14 @@ from __future__ import annotations
 import numbers
 
 import torch
-from imbalance_losses_torch import replica_gather, replica_sum
 from torch import nn
 
 from . import _layers
+from .core.dispatch import adapter_for
+
+# The hooks of the torch adapter (installed, or bundled in a vendored copy).
+replica_sum = adapter_for("torch").replica_sum
+replica_gather = adapter_for("torch").replica_gather
 
 # As nn.CrossEntropyLoss: the class axis is 1 and ignore_index is -100.
 _CLASS_DEFAULTS = {"axis": 1, "ignore_index": -100}

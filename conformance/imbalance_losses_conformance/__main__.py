@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 
+from . import PACKAGE_VARIABLE
 from .frameworks import DTYPES, FRAMEWORKS, MODES
 
 
@@ -30,6 +31,9 @@ def _conformance_parser(parser):
     parser.add_argument("--markdown", metavar="PATH",
                         help="rewrite the report block of this page (between <!-- conformance:begin --> and "
                              "<!-- conformance:end -->), e.g. docs/conformance.md")
+    parser.add_argument("--package", metavar="MODULE",
+                        help="the implementation under test: a vendored copy's import path, e.g. "
+                             "mylib._vendor.imbalance_losses (default: the installed imbalance_losses)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
                         help="worker processes running the columns (default: the CPU count, at most 4)")
@@ -42,10 +46,22 @@ def main(argv=None) -> int:
         from imbalance_losses_bench.__main__ import main as bench
 
         return bench(argv[1:])
+    if argv and argv[0] == "vendor":  # `imbalance-losses vendor DEST`
+        from .vendor import vendor
+
+        parser = argparse.ArgumentParser(prog="imbalance-losses vendor", description=(
+            "Write DEST/imbalance_losses/: the core, its framework layers and its adapters in one folder, "
+            "to copy into another package (nothing at the host's top level)."))
+        parser.add_argument("destination", metavar="DEST", help="a folder of the host package, e.g. mylib/_vendor")
+        path = vendor(parser.parse_args(argv[1:]).destination)
+        print(f"Vendored imbalance_losses into {path}")
+        return 0
     if argv and argv[0] == "conformance":  # `imbalance-losses conformance ...`
         argv = argv[1:]
     parser = _conformance_parser(argparse.ArgumentParser(prog="imbalance-losses conformance", description=__doc__))
     args = parser.parse_args(argv)
+    if args.package:  # read by checks.py, here and in the worker processes
+        os.environ[PACKAGE_VARIABLE] = args.package
     if args.export:
         from .golden import export
 

@@ -12,17 +12,20 @@ only known to 1e4 * eps).
 from __future__ import annotations
 
 import hashlib
+import importlib
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
-import imbalance_losses
-
-from . import oracles
+from . import PACKAGE_VARIABLE, oracles
 from .frameworks import _cotangent, dtype_name
 # The tolerance rule and the comparison are the golden-vector checker's (one file that
 # other projects copy, so it imports nothing of ours): the report and the vectors agree.
 from .golden_check import GRADIENT_RTOL_FLOOR, error_ratio, tolerance
+
+# The implementation under test: the installed package, or a vendored copy (--package).
+imbalance_losses = importlib.import_module(os.environ.get(PACKAGE_VARIABLE, "imbalance_losses"))
 
 
 @dataclass

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -26,21 +27,33 @@ from .autodiff import apply_forward
 from .validation import format_value, value_checks_enabled
 
 
-def _torch_adapter():
-    from imbalance_losses_torch import _adapter
+# A vendored copy (``imbalance-losses vendor``) carries its adapters in ``_backends/`` beside
+# the core, found relative to it: the host package's top level gets nothing. An installed
+# one finds them as the top-level packages the wheel installs.
+_BUNDLED_BACKENDS = os.path.isdir(os.path.join(os.path.dirname(os.path.dirname(__file__)), "_backends"))
 
+
+def _torch_adapter():
+    if _BUNDLED_BACKENDS:
+        from .._backends.imbalance_losses_torch import _adapter
+    else:
+        from imbalance_losses_torch import _adapter
     return _adapter
 
 
 def _jax_adapter():
-    from imbalance_losses_jax import _adapter
-
+    if _BUNDLED_BACKENDS:
+        from .._backends.imbalance_losses_jax import _adapter
+    else:
+        from imbalance_losses_jax import _adapter
     return _adapter
 
 
 def _tensorflow_adapter():
-    from imbalance_losses_tf import _adapter
-
+    if _BUNDLED_BACKENDS:
+        from .._backends.imbalance_losses_tf import _adapter
+    else:
+        from imbalance_losses_tf import _adapter
     return _adapter
 
 
@@ -138,8 +151,8 @@ def adapter_for(framework: str):
         package = _ADAPTER_PACKAGES[framework]
         msg = (
             f"imbalance_losses needs its {framework} adapter `{package}` for {framework} arrays, "
-            f"and it could not be imported ({error}). Install imbalance-losses, or when vendoring "
-            f"copy backends/{package} next to imbalance_losses."
+            f"and it could not be imported ({error}). Install imbalance-losses, or vendor it with "
+            f"`imbalance-losses vendor DEST`, which bundles the adapters in imbalance_losses/_backends/."
         )
         raise ImportError(msg) from error
 
