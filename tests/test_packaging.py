@@ -95,7 +95,7 @@ def test_one_folder_vendoring_passes_its_conformance_report(tmp_path):
     assert sorted(p.name for p in (host / "_vendor").iterdir()) == ["__init__.py", "imbalance_losses"]
     assert {p.name for p in (host / "_vendor" / "imbalance_losses" / "_backends").iterdir()} >= {
         "imbalance_losses_torch", "imbalance_losses_jax", "imbalance_losses_tf"}
-    losses = ["softmax_focal_loss", "ghm_c_loss", "balanced_mse_loss"]
+    losses = ["softmax_focal_loss", "balanced_mse_loss"]
     code = _NOT_INSTALLED + (
         "import torch\n"
         "from hostlib._vendor.imbalance_losses.torch import BalancedMSELoss, replica_sum\n"
