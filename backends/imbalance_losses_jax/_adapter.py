@@ -73,18 +73,6 @@ def _jvp_term(key, xp):
     return term
 
 
-@functools.lru_cache(maxsize=None)
-def replica_gather(axis_name):
-    """A ``replica_gather`` hook: ``jax.lax.all_gather(..., tiled=True)`` over ``axis_name``
-    (inside ``shard_map``/``pmap``): every shard's array, concatenated along the first axis."""
-
-    def gather_over_replicas(x):
-        return jax.lax.all_gather(x, axis_name, tiled=True)
-
-    gather_over_replicas.config = {"framework": "jax", "arguments": {"axis_name": axis_name}, "hook": "replica_gather"}
-    return gather_over_replicas
-
-
 def closed_form(key, xp, x, arrays):
     """The value of a closed-form term, differentiable through its custom JVP."""
     return _jvp_term(key, xp)(x, *arrays)
@@ -112,3 +100,15 @@ def replica_sum(axis_name):
 
     sum_over_replicas.config = {"framework": "jax", "arguments": {"axis_name": axis_name}}
     return sum_over_replicas
+
+
+@functools.lru_cache(maxsize=None)
+def replica_gather(axis_name):
+    """A ``replica_gather`` hook: ``jax.lax.all_gather(..., tiled=True)`` over ``axis_name``
+    (inside ``shard_map``/``pmap``): every shard's array, concatenated along the first axis."""
+
+    def gather_over_replicas(x):
+        return jax.lax.all_gather(x, axis_name, tiled=True)
+
+    gather_over_replicas.config = {"framework": "jax", "arguments": {"axis_name": axis_name}, "hook": "replica_gather"}
+    return gather_over_replicas

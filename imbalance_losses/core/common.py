@@ -296,14 +296,22 @@ def power(xp, base, exponent):
 
 def logsumexp(call: LossCall, x, axis=-1, keepdims=False):
     """Log-sum-exp along ``axis``, shifted by the (gradient-stopped) maximum."""
-    xp = call.xp
-    shift = call.stop_gradient(xp.max(x, axis=axis, keepdims=True))
+    return stable_logsumexp(call.xp, x, axis=axis, keepdims=keepdims, stop_gradient=call.stop_gradient)
+
+
+def stable_logsumexp(xp, x, *, axis=-1, keepdims=False, stop_gradient=None):
+    """Log-sum-exp along ``axis``, shifted by the maximum, which ``stop_gradient`` detaches
+    where autodiff sees it (a closed-form term, whose derivative is given, needs none)."""
+    shift = xp.max(x, axis=axis, keepdims=True)
+    if stop_gradient is not None:
+        shift = stop_gradient(shift)
     # An all -inf slice has no finite maximum; shifting by 0 keeps it -inf, not NaN.
     shift = xp.where(xp.isfinite(shift), shift, xp.zeros_like(shift))
     total = xp.sum(xp.exp(x - shift), axis=axis, keepdims=True)
-    # An empty (all -inf) slice is -inf, with zero gradient rather than 0 * inf = NaN.
-    nonempty = total > 0
-    log_total = xp.where(nonempty, xp.log(xp.where(nonempty, total, xp.ones_like(total))), -xp.inf)
+    # An empty (all -inf) slice is -inf, with zero gradient rather than 0 * inf = NaN; a
+    # NaN slice stays NaN.
+    empty = total == 0
+    log_total = xp.where(empty, -xp.inf, xp.log(xp.where(empty, xp.ones_like(total), total)))
     out = log_total + shift
     return out if keepdims else xp.squeeze(out, axis=axis)
 

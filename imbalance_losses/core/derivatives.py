@@ -36,8 +36,9 @@ __all__ = ["loss_derivatives", "prior_margin", "targets_layout"]
 # Each per-sample loss with the layout of its targets: "binary" (0/1 or soft targets of
 # the margins' shape, one decision per element), "classes" (class labels, the class axis
 # last: a softmax over each row), "multilabel" (0/1 targets of the margins' shape, one
-# term per row) or "regression" (real targets of the margins' shape; Balanced MSE's GAI
-# and BNI, whose BMC compares samples, only with those methods). A new per-sample loss is one row here and a curvature beside its term.
+# term per row) or "regression" (real targets of the margins' shape; Balanced MSE with
+# GAI or BNI only, as BMC compares samples). A new per-sample loss is one row here and a
+# curvature beside its term.
 PER_SAMPLE_LOSSES = {
     sigmoid_cross_entropy: "binary",
     sigmoid_focal_loss: "binary",

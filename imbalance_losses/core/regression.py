@@ -25,7 +25,7 @@ import math
 
 from .autodiff import closed_form
 from .class_weights import float_dtype, host_array
-from .common import LossCall, element_weights, histogram, power, start_call
+from .common import LossCall, element_weights, histogram, power, stable_logsumexp, start_call
 from .dispatch import array_function, is_host_value, loss_function, resolve_backend
 from .terms import WeightedTerm
 from .validation import (
@@ -56,7 +56,7 @@ def _regression_targets(call, targets, shape, name="targets"):
 # Focal-R
 
 
-def _focal_factor(xp, x, y, kind, rate, gamma):
+def _focal_factor(xp, x, y, kind, rate):
     """``e``, ``u = |e|``, the base loss exponent ``p`` and ``a = tanh(rate * u)``."""
     e = x - y
     u = xp.abs(e)
@@ -75,7 +75,7 @@ def _at_zero_residual(kind, rate, gamma):
 def focal_regression_term(xp, x, y, *, kind, rate, gamma):
     r""":math:`f = |e|^p \tanh(c\beta|e|)^\gamma` with :math:`e = \hat y - y`, :math:`p = 2`
     (MSE) or 1 (L1)."""
-    _, u, p, a = _focal_factor(xp, x, y, kind, rate, gamma)
+    _, u, p, a = _focal_factor(xp, x, y, kind, rate)
     return (u * u if p == 2 else u) * power(xp, a, gamma), ()
 
 
@@ -88,7 +88,7 @@ def _focal_regression_derivative(xp, x, y, *, saved, kind, rate, gamma):
 
     which is 0 at :math:`e = 0` (every :math:`\gamma > 0`, and by the sign for
     :math:`\gamma = 0`)."""
-    e, u, p, a = _focal_factor(xp, x, y, kind, rate, gamma)
+    e, u, p, a = _focal_factor(xp, x, y, kind, rate)
     positive = a > 0
     lead = xp.pow(xp.where(positive, a, 1.0), gamma - 1.0)
     bracket = (p * u * a if p == 2 else a) + gamma * (u * u if p == 2 else u) * rate * (1 - a * a)
@@ -105,7 +105,7 @@ def _focal_regression_curvature(xp, x, y, *, saved, fisher, kind, rate, gamma):
     negative for large L1 errors. Positive (``fisher``): :math:`f'(e)/e`, the weight of
     the least-squares problem whose gradient this is (the Newton step of the squared
     error the loss effectively weights each sample by; 2 for plain MSE)."""
-    _, u, p, a = _focal_factor(xp, x, y, kind, rate, gamma)
+    _, u, p, a = _focal_factor(xp, x, y, kind, rate)
     positive = a > 0
     safe_a, safe_u = xp.where(positive, a, 1.0), xp.where(positive, u, 1.0)
     slope = rate * (1 - a * a)
@@ -208,18 +208,10 @@ def balanced_mse_prior_term(xp, x, y, log_weights, means, variances, noise):
     reference's ``bni_loss``."""
     d = x.shape[-1]
     logits, _, _ = _mixture_logits(xp, x, log_weights, means, variances, noise)
-    balance = _logsumexp(xp, logits)
+    balance = stable_logsumexp(xp, logits)
     r = x - y
     value = xp.sum(r * r, axis=-1) / (2 * noise) + 0.5 * d * xp.log(noise) + balance
     return value, (balance,)
-
-
-def _logsumexp(xp, logits):
-    """``logsumexp`` over the last axis inside a closed-form term (the maximum needs no
-    gradient stop here: the derivative is given)."""
-    shift = xp.max(logits, axis=-1, keepdims=True)
-    shift = xp.where(xp.isfinite(shift), shift, 0.0)
-    return xp.log(xp.sum(xp.exp(logits - shift), axis=-1)) + shift[..., 0]
 
 
 def _responsibilities(xp, logits, balance):
@@ -258,7 +250,7 @@ def _prior_noise_derivative(xp, x, y, log_weights, means, variances, noise):
     r""":math:`\partial f/\partial\sigma^2 = -\frac{\lVert\hat y - y\rVert^2}{2\sigma^4} + \frac d{2\sigma^2}
     + \sum_k r_k \sum_j \tfrac12\Big[\frac{(\hat y_j-\mu_{kj})^2}{(v_{kj}+\sigma^2)^2} - \frac1{v_{kj}+\sigma^2}\Big]`."""
     logits, total, diff = _mixture_logits(xp, x, log_weights, means, variances, noise)
-    r = _responsibilities(xp, logits, _logsumexp(xp, logits))
+    r = _responsibilities(xp, logits, stable_logsumexp(xp, logits))
     per_component = 0.5 * xp.sum(diff * diff / (total * total) - 1 / total, axis=-1)
     res = x - y
     return (-xp.sum(res * res, axis=-1) / (2 * noise * noise) + 0.5 * x.shape[-1] / noise
@@ -288,7 +280,7 @@ def balanced_mse_batch_term(xp, x, y, candidates, noise, candidate_mask):
     the row needs no index into the gathered candidates). A row without candidates (all
     masked: its own weight is 0) is 0."""
     logits, _ = _pairwise_logits(xp, x, candidates, candidate_mask, noise)
-    balance = _logsumexp(xp, logits)
+    balance = stable_logsumexp(xp, logits)
     r = x - y
     value = balance + xp.sum(r * r, axis=-1) / (2 * noise)
     # Only an empty row (-inf) is 0: a NaN prediction stays NaN.
@@ -309,7 +301,7 @@ def _batch_noise_derivative(xp, x, y, candidates, noise, candidate_mask):
     r""":math:`\partial f_i/\partial\sigma^2 = (\mathbb E_{P_i}[D_{ij}] - D_{ii}) / 2\sigma^4`,
     :math:`D_{ij} = \lVert\hat y_i - y_j\rVert^2`."""
     logits, squared = _pairwise_logits(xp, x, candidates, candidate_mask, noise)
-    balance = _logsumexp(xp, logits)
+    balance = stable_logsumexp(xp, logits)
     p = _responsibilities(xp, logits, balance)
     r = x - y
     own = xp.sum(r * r, axis=-1)
@@ -644,8 +636,7 @@ def lds_weights(targets, *, bin_edges, kernel="gaussian", kernel_size=5, sigma=2
     # Every target's own bin has a positive count (and the window's peak is 1): the guard
     # only keeps a zero out of the division.
     inverse = xp.where(density > 0, 1 / xp.where(density > 0, density, 1.0), 0.0)
-    weights = inverse * (inverse.shape[0] / xp.sum(inverse))
-    return call.finish(xp.reshape(weights, t.shape))
+    return call.finish(xp.reshape(inverse / xp.mean(inverse), t.shape))
 
 
 def _targets_call(targets):
@@ -713,7 +704,11 @@ def regression_errors(predictions, targets, *, bin_edges, train_targets=None, ma
     edges = np.asarray(bin_edges, dtype=np.float64)
     bins = edges.size - 1
     error = np.abs(prediction - target)
-    test_bin = np.clip(np.searchsorted(edges, target, side="right") - 1, 0, bins - 1)
+
+    def bin_of(values):  # as bin_index: edges[b] <= v < edges[b + 1], the ends clamped
+        return np.clip(np.searchsorted(edges, values, side="right") - 1, 0, bins - 1)
+
+    test_bin = bin_of(target)
 
     def summary(selected):
         e = error[selected]
@@ -730,8 +725,7 @@ def regression_errors(predictions, targets, *, bin_edges, train_targets=None, ma
                            "mse": float(np.mean([s["mse"] for s in per_bin])), "bins": len(per_bin)}}
     if train_targets is not None:
         train = _host(train_targets).reshape(-1)
-        train_counts = np.bincount(np.clip(np.searchsorted(edges, train, side="right") - 1, 0, bins - 1),
-                                   minlength=bins)[test_bin]
+        train_counts = np.bincount(bin_of(train), minlength=bins)[test_bin]
         report["many"] = summary(train_counts > many_shot)
         report["medium"] = summary((train_counts <= many_shot) & (train_counts >= few_shot))
         report["few"] = summary(train_counts < few_shot)
