@@ -56,6 +56,8 @@ def main(argv=None) -> int:
         path = vendor(parser.parse_args(argv[1:]).destination)
         print(f"Vendored imbalance_losses into {path}")
         return 0
+    if argv and argv[0] == "peers":  # `imbalance-losses peers ...`
+        return _peers(argv[1:])
     if argv and argv[0] == "conformance":  # `imbalance-losses conformance ...`
         argv = argv[1:]
     parser = _conformance_parser(argparse.ArgumentParser(prog="imbalance-losses conformance", description=__doc__))
@@ -89,6 +91,34 @@ def main(argv=None) -> int:
         write_markdown(report, args.markdown)
         print(f"Rewrote the report block of {args.markdown}")
     return 1 if report.failures() else 0
+
+
+def _peers(argv) -> int:
+    from .peers import libraries
+    from .peers.report import DTYPES, run_peers, write_json, write_markdown
+
+    parser = argparse.ArgumentParser(prog="imbalance-losses peers", description=(
+        "Run the other libraries' implementations (optax, Keras, kornia, MONAI, timm, segmentation_models_pytorch, "
+        "torchvision: those installed) over the conformance cases through an explicit option mapping each, against "
+        "the same float64 oracles, and report per cell: agrees, differs by convention (with the mapping), or wrong."))
+    parser.add_argument("--library", action="append", choices=[lib.name for lib in libraries()],
+                        help="only this library (repeatable)")
+    parser.add_argument("--dtype", action="append", choices=list(DTYPES), help="only this dtype (repeatable)")
+    parser.add_argument("--json", metavar="PATH", help="also write the report as JSON")
+    parser.add_argument("--markdown", metavar="PATH",
+                        help="rewrite the generated block of this page (between <!-- peers:begin --> and "
+                             "<!-- peers:end -->), e.g. docs/peers.md")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    report = run_peers(only=args.library, dtypes=tuple(args.dtype or DTYPES), progress=not args.no_progress)
+    print(report.render())
+    if args.json:
+        write_json(report, args.json)
+        print(f"JSON report: {args.json}")
+    if args.markdown:
+        write_markdown(report, args.markdown)
+        print(f"Rewrote the peers block of {args.markdown}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -291,27 +291,34 @@ def write_json(report: Report, path: str) -> None:
         json.dump(report.to_json(), handle, indent=1, default=float)
 
 
-def write_markdown(report: Report, path: str) -> None:
-    """Replace the report block of a docs page (between its ``conformance:begin``/``end``
-    markers) with this report: where and when it ran, then the matrix."""
+def measured_on(seconds: float) -> str:
+    """Where and when a report ran: the date, commit, machine and Python."""
     import datetime
     import platform
-    import re
     import subprocess
-    from pathlib import Path
 
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                 check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
-    machine = f"{platform.machine()}, {os.cpu_count()} cores"
-    text = (f"Measured {datetime.date.today().isoformat()} at commit {commit} on {machine}, Python "
-            f"{platform.python_version()}, in {report.seconds:.0f} s.\n\n```text\n{report.render()}\n```")
+    return (f"Measured {datetime.date.today().isoformat()} at commit {commit} on {platform.machine()}, "
+            f"{os.cpu_count()} cores, Python {platform.python_version()}, in {seconds:.0f} s.")
+
+
+def replace_block(path, name: str, text: str) -> None:
+    """Replace the generated block of a docs page, between ``<!-- name:begin -->`` and ``<!-- name:end -->``."""
+    import re
+    from pathlib import Path
+
     page = Path(path)
-    old = page.read_text(encoding="utf-8")
-    new, count = re.subn(r"(<!-- conformance:begin -->\n).*?(<!-- conformance:end -->)",
-                         lambda m: m.group(1) + text + "\n" + m.group(2), old, flags=re.S)
+    new, count = re.subn(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)",
+                         lambda m: m.group(1) + text + "\n" + m.group(2), page.read_text(encoding="utf-8"), flags=re.S)
     if count != 1:
-        raise ValueError(f"{path} needs one <!-- conformance:begin --> ... <!-- conformance:end --> block")
+        raise ValueError(f"{path} needs one <!-- {name}:begin --> ... <!-- {name}:end --> block")
     page.write_text(new, encoding="utf-8")
+
+
+def write_markdown(report: Report, path: str) -> None:
+    """Replace the report block of a docs page with this report: where and when it ran, then the matrix."""
+    replace_block(path, "conformance", f"{measured_on(report.seconds)}\n\n```text\n{report.render()}\n```")

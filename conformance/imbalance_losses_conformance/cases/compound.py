@@ -27,5 +27,5 @@ def cases():
     yield from softmax_cases("softmax_dice_cross_entropy_loss",
                              {"default": {}, **SOFTMAX, "class_weights_smoothing": {"class_weights": CLASS_WEIGHTS,
                                                                                     "label_smoothing": 0.1}})
-    yield from softmax_cases("softmax_dice_focal_loss", {name: {**options, "gamma": 1.0, "alpha": 0.25}
-                                                         for name, options in SOFTMAX.items()})
+    yield from softmax_cases("softmax_dice_focal_loss", {"default": {}, **{
+        name: {**options, "gamma": 1.0, "alpha": 0.25} for name, options in SOFTMAX.items()}})

@@ -8,6 +8,7 @@ SOFTMAX_CE = {
     "default": {},
     "class_weights_smoothing": {"class_weights": CLASS_WEIGHTS, "label_smoothing": 0.1},
     "ignore_index": {"ignore_index": -100, "class_weights": CLASS_WEIGHTS, "weights": element_weights_classes},
+    "ignore_index_only": {"ignore_index": -100},
     "one_hot_class_weights": {"class_weights": CLASS_WEIGHTS, "reduction": "sum"},
     "soft_smoothing": {"label_smoothing": 0.2, "reduction": "none"},
 }

@@ -12,6 +12,7 @@ from ._common import (
 
 TVERSKY = {
     "default": {},
+    "recall": {"alpha": 0.3, "beta": 0.7},
     "recall_weights": {"alpha": 0.3, "beta": 0.7, "weights": element_weights_binary},
     "soft_smooth": {"alpha": 0.7, "beta": 0.3, "smooth": 1e-3},
     "per_sample_none": {"per_sample": True, "reduction": "none", "beta": 0.8},
