@@ -7,7 +7,7 @@ float32 eager column. JAX runs every operation outside ``jit`` as a compiled pro
 the harness takes a JAX case's value and gradient from one compiled program, so that
 column is the float64 column's programs again in float32 (compile-bound: 90 s of the
 test command), while float32 arithmetic on JAX is the compiled column's and
-tests/test_dtypes.py's; the report (``imbalance-losses conformance``) keeps it.
+tests/test_dtypes.py's; the report (``imbalance-losses conformance``) leaves it to ``--full`` too.
 
 ``IMBALANCE_LOSSES_FULL_TESTS=1`` adds JAX's float32 eager column, the float16 and
 bfloat16 eager columns, torch.compile, and compiles every case. By default low precision is

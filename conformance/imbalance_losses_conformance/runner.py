@@ -21,11 +21,17 @@ from .checks import run_case
 from .frameworks import DTYPES, FRAMEWORKS, MODES, get_framework
 
 SYMBOLS = {"pass": "✓", "fail": "✗", "skip": "·"}
-# The default matrix answers in minutes: both reference dtypes eagerly and the
-# dtype people train in compiled. ``--full`` (or explicit dtypes/modes) widens it.
+# The default matrix answers in two minutes on two cores: every case in float64 eagerly
+# (the formulas, every option set and shape), every option set in float32 eagerly (on
+# its largest input), and one case per loss compiled. JAX compiles each case's program
+# (0.1-0.2 s, whatever its size), so its float64 column runs one case per option set
+# and its float32 eager column, the same jitted programs as its compiled one, is left
+# to --full. ``--full`` (or explicit dtypes/modes) widens it.
 DEFAULT_COLUMNS = {("float64", "eager"), ("float32", "eager"), ("float32", "compiled")}
-DEFAULT_SCOPE = ("default matrix: float64 and float32 eager, float32 compiled on one case per loss "
-                 "(--full: every dtype, mode and case)")
+DEFAULT_SCOPE = ("default matrix: every case in float64 eager (JAX: one per option set), one case per option set "
+                 "in float32 eager, one per loss compiled (--full: every dtype, mode and case)")
+JAX_FLOAT32_EAGER_SKIP = ("jax float32 eager: the compiled column's XLA programs again (a JAX case is one jitted "
+                          "program in both); --full runs it")
 FULL_SCOPE = "full matrix: every dtype and mode"
 
 
@@ -113,21 +119,42 @@ def _row_of(group: str) -> str:
     return "/".join(parts[:2])
 
 
-def select_cases(losses=None, *, representative=False):
-    """The grid's ``(group, Case)`` pairs for ``losses`` (all when None); with
-    ``representative``, only each loss's first case (its default options, batched)."""
+def select_cases(losses=None, *, one_per=None):
+    """The grid's ``(group, Case)`` pairs for ``losses`` (all when None); ``one_per="loss"``:
+    only each loss's first case (its default options, batched); ``one_per="row"``: each
+    option set's case with the largest input (its shapes are the same code)."""
     cases = list(case_grid())
     if losses:
         unknown = set(losses) - {case.loss for _, case in cases}
         if unknown:
             raise ValueError(f"Unknown loss(es): {sorted(unknown)}")
         cases = [(g, c) for g, c in cases if c.loss in losses]
-    if representative:
+    if one_per == "loss":
         first = {}
         for group, case in cases:
             first.setdefault(case.loss, (group, case))
         cases = list(first.values())
+    elif one_per == "row":
+        largest = {}
+        for group, case in cases:
+            best = largest.get(_row_of(group))
+            if best is None or case.logits.size > best[1].logits.size:
+                largest[_row_of(group)] = (group, case)
+        cases = list(largest.values())
     return cases
+
+
+def case_scope(column, full, default_matrix) -> str | None:
+    """Which cases a column runs (``one_per`` of :func:`select_cases`): every case with
+    ``full``; one per loss compiled; in the default matrix one per option set in float32,
+    and on JAX (compile-bound) in float64 too."""
+    if full:
+        return None
+    if column.mode == "compiled":
+        return "loss"
+    if default_matrix and (column.dtype != "float64" or column.framework == "jax"):
+        return "row"
+    return None
 
 
 def build_columns(frameworks=None, devices=None, dtypes=None, modes=None, full=True):
@@ -164,6 +191,8 @@ def build_columns(frameworks=None, devices=None, dtypes=None, modes=None, full=T
                         reason = f"{name}: no {dtype} on {device}"
                     elif mode == "compiled" and not framework.differentiable:
                         reason = f"{name}: no compiler (eager only)"
+                    elif default_only and (name, dtype, mode) == ("jax", "float32", "eager"):
+                        reason = JAX_FLOAT32_EAGER_SKIP
                     (skipped if reason else run).append((column, reason))
     for device in devices or []:
         if device != "cpu" and device not in seen_devices:
@@ -178,14 +207,15 @@ def run_conformance(*, losses=None, frameworks=None, devices=None, dtypes=None, 
                     progress=True, case_runner=run_case, jobs=1) -> Report:
     """Run the grid and return the report (``case_runner`` is replaceable for mutation tests).
 
-    ``full=False`` runs the default matrix unless dtypes or modes are given, and
-    compiles only each loss's first case (compiling costs seconds per case; the
-    eager columns run every case). ``jobs > 1`` runs the columns in that many worker
+    ``full=False`` runs the default matrix unless dtypes or modes are given (its cases:
+    :func:`case_scope`), and compiles only each loss's first case (compiling costs
+    seconds per case; with dtypes or modes given the eager columns run every case). ``jobs > 1`` runs the columns in that many worker
     processes, the costliest first, each worker taking the next column when it is done
     (the default ``case_runner`` only: a replaced one lives in this process).
     """
     start = time.time()
     cases = select_cases(losses)
+    default_matrix = not full and not dtypes and not modes
     rows = list(dict.fromkeys(_row_of(g) for g, _ in cases))
     run, skipped = build_columns(frameworks, devices, dtypes, modes, full)
     if full or dtypes or modes:
@@ -203,21 +233,23 @@ def run_conformance(*, losses=None, frameworks=None, devices=None, dtypes=None, 
     # One bar over the columns and one over each column's cases: a compiled case costs
     # seconds where an eager NumPy one costs a millisecond, so only within a column does
     # the rate, and the time left, mean anything.
-    columns_bar = _progress(len(to_run), progress, "conformance", "column")
+    columns_bar = _progress(len(to_run), progress, "conformance", "column", eta=False)
     if jobs > 1 and len(to_run) > 1 and case_runner is run_case:
-        cells.update(_run_in_processes(to_run, losses, full, jobs, columns_bar))
+        cells.update(_run_in_processes(to_run, losses, full, default_matrix, jobs, columns_bar))
     else:
         for column in to_run:
-            cells.update(run_column(column, losses, full, case_runner=case_runner, progress=progress))
+            columns_bar.set_postfix_str(column.name, refresh=True)
+            cells.update(run_column(column, losses, full, default_matrix, case_runner=case_runner,
+                                    progress=progress))
             columns_bar.update(1)
     columns_bar.close()
     return Report(rows, columns, cells, time.time() - start, scope)
 
 
-def run_column(column: Column, losses, full, *, case_runner=run_case, progress=False) -> dict:
+def run_column(column: Column, losses, full, default_matrix=False, *, case_runner=run_case, progress=False) -> dict:
     """The cells ``{(row, column name): Cell}`` of one column."""
     cases = select_cases(losses)
-    column_cases = cases if full or column.mode != "compiled" else select_cases(losses, representative=True)
+    column_cases = select_cases(losses, one_per=case_scope(column, full, default_matrix))
     framework = get_framework(column.framework)
     covered = {_row_of(g) for g, _ in column_cases}
     cells = {(row, column.name): Cell("pass") if row in covered else Cell("skip", REPRESENTATIVE_SKIP)
@@ -244,16 +276,16 @@ def run_column(column: Column, losses, full, *, case_runner=run_case, progress=F
 # Rough seconds per case by framework and mode on a 2-core CPU (JAX compiles each eager
 # case's program; torch.compile and XLA compile each compiled one): the costliest
 # columns are started first, so that no worker is left with a long column at the end.
-_SECONDS_PER_CASE = {("jax", "eager"): 0.12, ("jax", "compiled"): 0.5, ("torch", "compiled"): 1.0,
+_SECONDS_PER_CASE = {("jax", "eager"): 0.2, ("jax", "compiled"): 0.5, ("torch", "compiled"): 1.0,
                      ("tensorflow", "compiled"): 0.5}
 
 
-def _run_in_processes(columns, losses, full, jobs, columns_bar) -> dict:
+def _run_in_processes(columns, losses, full, default_matrix, jobs, columns_bar) -> dict:
     import concurrent.futures
     import multiprocessing
 
     def cost(column):
-        count = len(select_cases(losses, representative=column.mode == "compiled" and not full))
+        count = len(select_cases(losses, one_per=case_scope(column, full, default_matrix)))
         return count * _SECONDS_PER_CASE.get((column.framework, column.mode), 0.02)
 
     cells = {}
@@ -261,10 +293,17 @@ def _run_in_processes(columns, losses, full, jobs, columns_bar) -> dict:
     # PyTorch's thread pools can deadlock.
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        pending = [pool.submit(run_column, column, losses, full) for column in sorted(columns, key=cost, reverse=True)]
-        for done in concurrent.futures.as_completed(pending):
-            cells.update(done.result())
-            columns_bar.update(1)
+        pending = {pool.submit(run_column, column, losses, full, default_matrix): column
+                   for column in sorted(columns, key=cost, reverse=True)}
+        waiting = list(pending)  # in submission order: the first running ones are on a worker
+        while waiting:
+            done, _ = concurrent.futures.wait(waiting, timeout=1.0, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                cells.update(future.result())
+                waiting.remove(future)
+                columns_bar.update(1)
+            running = [pending[f].name for f in waiting if f.running()][:jobs]
+            columns_bar.set_postfix_str("running " + ", ".join(running) if running else "", refresh=True)
     return cells
 
 
@@ -272,18 +311,25 @@ class _NoBar:
     def update(self, n):
         pass
 
+    def set_postfix_str(self, text, refresh=True):
+        pass
+
     def close(self):
         pass
 
 
-def _progress(total, enabled, desc, unit, leave=True):
+def _progress(total, enabled, desc, unit, leave=True, eta=True):
+    """A progress bar on stderr; ``eta=False`` shows the count and the elapsed time only
+    (columns differ in cost by two orders of magnitude: their rate predicts nothing)."""
     if not enabled:
         return _NoBar()
     try:
         from tqdm import tqdm
     except ImportError:
         return _NoBar()
-    return tqdm(total=total, unit=unit, file=sys.stderr, desc=desc, dynamic_ncols=True, leave=leave)
+    bar_format = None if eta else "{desc}: {n_fmt}/{total_fmt} " + unit + "s [{elapsed}]{postfix}"
+    return tqdm(total=total, unit=unit, file=sys.stderr, desc=desc, dynamic_ncols=True, leave=leave,
+                bar_format=bar_format)
 
 
 def write_json(report: Report, path: str) -> None:
