@@ -14,6 +14,7 @@ from .core.compound import (
     softmax_dice_focal_loss,
 )
 from .core.derivatives import loss_derivatives, prior_margin
+from .core.detection import distribution_focal_loss, quality_focal_loss, varifocal_loss
 from .core.dice import dice_loss, generalized_dice_loss, softmax_dice_loss
 from .core.distribution_balanced import distribution_balanced_loss
 from .core.eqlv2 import eqlv2_loss
@@ -60,6 +61,7 @@ __all__ = [
     "dice_focal_loss",
     "dice_loss",
     "distribution_balanced_loss",
+    "distribution_focal_loss",
     "eqlv2_loss",
     "focal_regression_loss",
     "focal_tversky_loss",
@@ -78,6 +80,7 @@ __all__ = [
     "poly1_focal_loss",
     "poly1_sigmoid_cross_entropy",
     "prior_margin",
+    "quality_focal_loss",
     "regression_errors",
     "sampling_weights",
     "seesaw_loss",
@@ -96,5 +99,6 @@ __all__ = [
     "sparse_multilabel_categorical_crossentropy",
     "tversky_loss",
     "value_checks_enabled",
+    "varifocal_loss",
     "vector_scaling_loss",
 ]
