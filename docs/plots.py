@@ -220,3 +220,23 @@ def lovasz_vs_jaccard():
     right.plot([0, 1], [0, 1], "k:", label="equality")
     right.set(xlabel="1 − mIoU of the argmax", ylabel="Lovász-softmax", title="surrogate vs metric")
     right.legend()
+
+
+def detection_quality():
+    """Varifocal and quality focal loss of a positive with IoU target 0.8 and of a negative,
+    against BCE: the loss and its gradient over the predicted probability."""
+    fig, left, right = _panels()
+    positive, negative = np.full_like(LOGITS, 0.8), np.zeros_like(LOGITS)
+    curves = {
+        "BCE, q=0.8": lambda x: il.sigmoid_cross_entropy(x, positive, reduction="none"),
+        "VFL, q=0.8": lambda x: il.varifocal_loss(x, positive, reduction="none"),
+        "QFL, q=0.8": lambda x: il.quality_focal_loss(x, positive, reduction="none"),
+        "VFL, negative": lambda x: il.varifocal_loss(x, negative, reduction="none"),
+        "QFL, negative": lambda x: il.quality_focal_loss(x, negative, reduction="none"),
+    }
+    for label, loss in curves.items():
+        left.plot(P, loss(LOGITS), label=label)
+        right.plot(P, _gradient(loss, LOGITS), label=label)
+    left.set(xlabel="$p = \\sigma(x)$", ylabel="loss", title="loss", ylim=(0, 3))
+    right.set(xlabel="$p = \\sigma(x)$", ylabel="$\\partial\\ell/\\partial x$", title="gradient", ylim=(-1, 1))
+    left.legend(fontsize="small")

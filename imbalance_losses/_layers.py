@@ -26,6 +26,7 @@ from . import (
     dice_focal_loss,
     dice_loss,
     distribution_balanced_loss,
+    distribution_focal_loss,
     eqlv2_loss,
     focal_regression_loss,
     focal_tversky_loss,
@@ -38,6 +39,7 @@ from . import (
     lovasz_hinge_loss,
     lovasz_softmax_loss,
     multilabel_categorical_crossentropy,
+    quality_focal_loss,
     poly1_cross_entropy,
     poly1_focal_loss,
     poly1_sigmoid_cross_entropy,
@@ -56,6 +58,7 @@ from . import (
     softmax_tversky_loss,
     sparse_multilabel_categorical_crossentropy,
     tversky_loss,
+    varifocal_loss,
     vector_scaling_loss,
 )
 from .core.validation import check_integer, unknown_options
@@ -66,6 +69,7 @@ CLASSES = "classes"  # a class axis: integer labels, or dense targets of the pre
 MULTILABEL = "multilabel"  # one loss per sample over the last (class) axis, dense targets
 MULTILABEL_INDICES = "multilabel_indices"  # as MULTILABEL, with positive class indices as targets
 TARGET_VECTORS = "target_vectors"  # regression: one loss per sample over the last (target) axis
+BINS = "bins"  # one loss per sample over the last (bin) axis, a real position per sample as its target
 
 # Arguments a class supplies at call time, not at construction.
 _CALL_ARGUMENTS = ("weights", "state")
@@ -224,6 +228,9 @@ LOSSES = (
     LossClass("DiceFocalLoss", dice_focal_loss, ELEMENTWISE),
     LossClass("SoftmaxDiceCrossEntropyLoss", softmax_dice_cross_entropy_loss, CLASSES),
     LossClass("SoftmaxDiceFocalLoss", softmax_dice_focal_loss, CLASSES),
+    LossClass("VarifocalLoss", varifocal_loss, ELEMENTWISE),
+    LossClass("QualityFocalLoss", quality_focal_loss, ELEMENTWISE),
+    LossClass("DistributionFocalLoss", distribution_focal_loss, BINS),
     LossClass("FocalRegressionLoss", focal_regression_loss, ELEMENTWISE),
     LossClass("BalancedMSELoss", balanced_mse_loss, TARGET_VECTORS, trainable_variance="noise_variance"),
 )

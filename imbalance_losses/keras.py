@@ -215,11 +215,13 @@ class _KerasLoss(keras.losses.Loss):
         """``y_true`` as the core expects it, from what Keras hands over.
 
         Elementwise and dense targets are squeezed or expanded to the prediction's
-        rank (``Dense(1)`` with labels of shape ``(N,)``). Class indices lose a
+        rank (``Dense(1)`` with labels of shape ``(N,)``), bin positions to one less. Class indices lose a
         trailing axis of size 1 and, as in Keras' sparse losses, float indices
         become integers.
         """
         rank = len(y_pred.shape)
+        if self.loss.layout == _layers.BINS:  # one position per row of bins
+            return _to_rank(y_true, rank - 1)
         if not self.loss.index_targets:
             return _to_rank(y_true, rank)
         if self.loss.layout == _layers.CLASSES:

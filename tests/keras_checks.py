@@ -22,7 +22,7 @@ import keras
 
 import imbalance_losses.keras as ilk
 import imbalance_losses as il
-from imbalance_losses._layers import CLASSES, ELEMENTWISE, LOSSES, MULTILABEL, MULTILABEL_INDICES, TARGET_VECTORS
+from imbalance_losses._layers import BINS, CLASSES, ELEMENTWISE, LOSSES, MULTILABEL, MULTILABEL_INDICES, TARGET_VECTORS
 
 backend = keras.backend.backend()
 rng = np.random.default_rng(0)
@@ -35,6 +35,7 @@ TARGETS = {
     CLASSES: labels,
     MULTILABEL_INDICES: rng.integers(0, C, (N, 2)),
     TARGET_VECTORS: (features[:, :C] * 2 + rng.normal(size=(N, C))).astype("float32"),  # C-dim regression
+    BINS: np.clip(features[:, 0] + 1, 0, C - 1).astype("float32"),  # a distance in bin units over C bins
 }
 TARGETS[MULTILABEL] = TARGETS[ELEMENTWISE]
 # Options as Keras users give them: NumPy arrays and scalars from their data pipeline.
@@ -75,6 +76,9 @@ OPTIONS = {
     "DiceFocalLoss": {"gamma": 1.0},
     "SoftmaxDiceCrossEntropyLoss": {"class_weights": np.array([1.0, 2.0, 0.5])},
     "SoftmaxDiceFocalLoss": {"focal_weight": 2.0},
+    "VarifocalLoss": {"alpha": np.float32(0.5), "iou_weighted": False},
+    "QualityFocalLoss": {"beta": 1.5},
+    "DistributionFocalLoss": {},
     "FocalRegressionLoss": {"kind": "l1", "beta": np.float32(0.5)},
     "BalancedMSELoss": {"noise_variance": np.float32(0.8)},
 }
