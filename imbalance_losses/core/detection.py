@@ -238,7 +238,10 @@ def two_hot(call, positions, num_bins):
     xp = call.xp
     t = call.asarray(positions)
     inside = (t >= 0) & (t <= num_bins - 1)
-    left = xp.clip(xp.floor(xp.where(inside, t, 0.0)), 0, num_bins - 2)
+    left = xp.floor(xp.where(inside, t, 0.0))
+    # The last bin's position counts as the right end of the last pair (no clip: under
+    # torch.compile(dynamic=True) the bin count is symbolic, which clip cannot take).
+    left = left - xp.astype(left >= num_bins - 1, call.dtype)
     right_weight = xp.where(inside, t - left, xp.nan)[..., None]
     bins = xp.arange(num_bins, dtype=call.dtype, device=call.device)
     at_left = xp.astype(bins == left[..., None], call.dtype)
