@@ -27,6 +27,7 @@ from .core.logit_adjust import (
     vector_scaling_loss,
 )
 from .core.lovasz import lovasz_hinge_loss, lovasz_softmax_loss
+from .core.mcc import mcc_loss
 from .core.multilabel import (
     multilabel_categorical_crossentropy,
     sparse_multilabel_categorical_crossentropy,
@@ -75,6 +76,7 @@ __all__ = [
     "loss_derivatives",
     "lovasz_hinge_loss",
     "lovasz_softmax_loss",
+    "mcc_loss",
     "multilabel_categorical_crossentropy",
     "poly1_cross_entropy",
     "poly1_focal_loss",

@@ -72,6 +72,7 @@ OPTIONS = {
     "GeneralizedDiceLoss": {"weight_type": "simple"},
     "LovaszSoftmaxLoss": {"classes": "all"},
     "LovaszHingeLoss": {"per_image": False},
+    "MCCLoss": {"class_axis": -1},
     "DiceCrossEntropyLoss": {"dice_weight": 0.5},
     "DiceFocalLoss": {"gamma": 1.0},
     "SoftmaxDiceCrossEntropyLoss": {"class_weights": np.array([1.0, 2.0, 0.5])},

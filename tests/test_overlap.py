@@ -396,3 +396,24 @@ def test_volumes_are_images_with_more_spatial_axes(rng):
     np.testing.assert_allclose(il.tversky_loss(logits, targets, class_axis=1, per_image=True, reduction="none"),
                                il.tversky_loss(flat_logits, targets.reshape(2, 3, -1), class_axis=1, per_image=True,
                                                reduction="none"), rtol=1e-12)
+
+
+def test_mcc_is_zero_for_an_exact_prediction_and_two_for_an_inverted_one():
+    targets = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 1.0, 0.0]])
+    exact = np.where(targets > 0, 1e4, -1e4)
+    assert il.mcc_loss(exact, targets) == 0.0
+    assert il.mcc_loss(-exact, targets) == pytest.approx(2.0, abs=1e-6)
+    # every target positive: no negative, the correlation undefined; exact is still 0
+    assert il.mcc_loss(np.full((2, 3), 1e4), np.ones((2, 3))) == 0.0
+
+
+def test_mcc_counts_true_negatives_where_dice_does_not():
+    """Two predictions with the same TP, FP and FN but more true negatives: Dice is
+    unchanged, MCC improves (its reason to exist for small lesions)."""
+    small = np.array([[4.0, 4.0, -4.0, 4.0, -4.0, -4.0]])
+    targets = np.array([[1.0, 1.0, 1.0, 0.0, 0.0, 0.0]])
+    padded_logits = np.concatenate([small, np.full((1, 20), -4.0)], axis=1)
+    padded_targets = np.concatenate([targets, np.zeros((1, 20))], axis=1)
+    assert il.dice_loss(padded_logits, padded_targets, smooth=0.0) == pytest.approx(
+        il.dice_loss(small, targets, smooth=0.0), abs=0.02)
+    assert il.mcc_loss(padded_logits, padded_targets) < il.mcc_loss(small, targets) - 0.05

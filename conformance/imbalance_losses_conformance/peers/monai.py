@@ -77,6 +77,10 @@ LIBRARY = Library("MONAI", "monai", "torch", subpackage="losses", ports=(
          float64_note="MONAI's sigmoid focal loss computes in float32, float64 inputs too",
          known={"soft_none": "for soft targets MONAI's focal factor is sigmoid(-x (2t - 1))^γ; ours (as torchvision "
                              "and optax) is (1 - p_t)^γ with p_t = p t + (1 - p)(1 - t): equal for 0/1 targets"}),
+    Port("monai.losses.MCCLoss(sigmoid=True, batch=True, smooth_dr=s, reduction='none')", "mcc_loss",
+         "il.mcc_loss(x, y, smooth=s, class_axis=1, reduction='none')", ("class_axis_none",),
+         lambda monai, x, y, o: monai.MCCLoss(sigmoid=True, batch=True, smooth_dr=o["smooth"], reduction="none")(
+             x, y).reshape(-1)),
     Port("monai.losses.DiceCELoss(softmax=True, to_onehot_y=True, batch=not per_image, smooth_nr=s, smooth_dr=s, "
          "lambda_dice=d, lambda_ce=c)", "softmax_dice_cross_entropy_loss",
          "il.softmax_dice_cross_entropy_loss(x, labels, smooth=s, per_image=per_image, dice_weight=d, "

@@ -73,6 +73,10 @@ LIBRARY = Library("segmentation_models_pytorch", "segmentation_models_pytorch", 
              "(il.softmax_tversky_loss(x, labels, alpha=a, beta=b, smooth=s, axis=1, reduction='none') * present)"
              ".mean() ** g", "smp raises the mean over classes of 1 - TI to γ; Abraham and Khan (and ours) raise each "
              "class's 1 - TI to 1/γ, then average; " + ABSENT, composed=_focal_of_mean, against_paper=True)),
+    Port("smp.losses.MCCLoss()(sigmoid(x), y)", "mcc_loss", "il.mcc_loss(x, y)", ("default", "soft"),
+         lambda smp, x, y, o: smp.MCCLoss()(x.sigmoid(), y),
+         known={row: "smp adds eps = 1e-5 to each of the four counts (ours: smooth under the root): a "
+                     "relative difference of order 1e-8" for row in ("default", "soft")}),
     Port("smp.losses.FocalLoss('binary', alpha=a, gamma=g, reduction=r)", "sigmoid_focal_loss",
          "il.sigmoid_focal_loss(x, y, alpha=a, gamma=g, reduction=r)", ("default", "alpha_off_gamma_half", "extreme"),
          lambda smp, x, y, o: smp.FocalLoss("binary", alpha=o["alpha"], gamma=o["gamma"], reduction=o["reduction"])(
