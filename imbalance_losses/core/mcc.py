@@ -33,11 +33,12 @@ def mcc_of_sets(xp, total, q, t, smooth):
                * (true_negative + false_positive) * (true_negative + false_negative))
     perfect = (false_positive == 0) & (false_negative == 0)
     # The root of a zero product (smooth=0, a set without positives or negatives) has an
-    # infinite derivative: taken where the product is positive only.
+    # infinite derivative: taken where the product is positive only. 0 * numerator, not 0,
+    # elsewhere: a NaN count (a NaN logit, a target outside [0, 1]) stays NaN.
     positive = product + smooth > 0
-    root = xp.where(positive, xp.sqrt(xp.where(positive, product + smooth, 1.0)), 0.0)
-    correlation = xp.where(positive, numerator / xp.where(positive, root, 1.0), 0.0)
-    return xp.where(perfect, 0.0 * correlation, 1 - correlation)
+    root = xp.sqrt(xp.where(positive, product + smooth, 1.0))
+    correlation = xp.where(positive, numerator / root, 0 * numerator)
+    return xp.where(perfect, 0 * correlation, 1 - correlation)
 
 
 @loss_function
