@@ -19,6 +19,13 @@ def _panels():
     return fig, left, right
 
 
+def _loss_and_gradient(left, right, curves):
+    """Each curve's loss (left) and gradient (right) over the probabilities P."""
+    for label, loss in curves.items():
+        left.plot(P, loss(LOGITS), label=label)
+        right.plot(P, _gradient(loss, LOGITS), label=label)
+
+
 def focal_vs_cross_entropy():
     fig, left, right = _panels()
     ones = np.ones_like(LOGITS)
@@ -150,9 +157,7 @@ def asymmetric_focusing():
         "ASL γ-=4, m=0.05": lambda x: il.asymmetric_loss(x, zeros, reduction="none"),
         "Poly-1 BCE ε=1": lambda x: il.poly1_sigmoid_cross_entropy(x, zeros, reduction="none"),
     }
-    for label, loss in curves.items():
-        left.plot(P, loss(LOGITS), label=label)
-        right.plot(P, _gradient(loss, LOGITS), label=label)
+    _loss_and_gradient(left, right, curves)
     left.set(xlabel="$p$ (negative example)", ylabel="loss", title="loss of a negative", ylim=(0, 4))
     right.set(xlabel="$p$ (negative example)", ylabel="$\\partial\\ell/\\partial x$", title="gradient", yscale="log",
               ylim=(1e-6, 2))
@@ -234,9 +239,7 @@ def detection_quality():
         "VFL, negative": lambda x: il.varifocal_loss(x, negative, reduction="none"),
         "QFL, negative": lambda x: il.quality_focal_loss(x, negative, reduction="none"),
     }
-    for label, loss in curves.items():
-        left.plot(P, loss(LOGITS), label=label)
-        right.plot(P, _gradient(loss, LOGITS), label=label)
+    _loss_and_gradient(left, right, curves)
     left.set(xlabel="$p = \\sigma(x)$", ylabel="loss", title="loss", ylim=(0, 3))
     right.set(xlabel="$p = \\sigma(x)$", ylabel="$\\partial\\ell/\\partial x$", title="gradient", ylim=(-1, 1))
     left.legend(fontsize="small")

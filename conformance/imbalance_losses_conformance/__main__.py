@@ -83,14 +83,19 @@ def main(argv=None) -> int:
     except (MissingDeviceError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    _write(report, args, write_json, write_markdown)
+    return 1 if report.failures() else 0
+
+
+def _write(report, args, write_json, write_markdown) -> None:
+    """Print a report and write the JSON and the docs block its arguments ask for."""
     print(report.render())
     if args.json:
         write_json(report, args.json)
         print(f"JSON report: {args.json}")
     if args.markdown:
         write_markdown(report, args.markdown)
-        print(f"Rewrote the report block of {args.markdown}")
-    return 1 if report.failures() else 0
+        print(f"Rewrote the generated block of {args.markdown}")
 
 
 def _peers(argv) -> int:
@@ -111,13 +116,7 @@ def _peers(argv) -> int:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     report = run_peers(only=args.library, dtypes=tuple(args.dtype or DTYPES), progress=not args.no_progress)
-    print(report.render())
-    if args.json:
-        write_json(report, args.json)
-        print(f"JSON report: {args.json}")
-    if args.markdown:
-        write_markdown(report, args.markdown)
-        print(f"Rewrote the peers block of {args.markdown}")
+    _write(report, args, write_json, write_markdown)
     return 0
 
 

@@ -273,16 +273,12 @@ def distribution_focal_loss(logits, targets, *, weights=None, reduction="mean", 
         Ultralytics).
     targets : array, shape ``(...)``
         The distances in bin units, in ``[0, n - 1]``; outside, the element's loss is NaN.
-    weights : array, default=None
-        Per-element weights broadcastable to ``targets``.
-    reduction : {"mean", "sum", "none"}, default="mean"
-    replica_sum : callable, default=None
-        Sums an array over data-parallel replicas (``imbalance_losses.torch.replica_sum()``).
+    weights, reduction, replica_sum
+        As in :func:`quality_focal_loss` (``weights`` broadcastable to ``targets``).
 
     References
     ----------
-    Li et al., `Generalized Focal Loss: Learning Qualified and Distributed Bounding
-    Boxes for Dense Object Detection <https://arxiv.org/abs/2006.04388>`_, NeurIPS 2020.
+    The paper of :func:`quality_focal_loss` (Li et al., NeurIPS 2020), eq. 6.
     """
     call, x = start_call(logits, targets=targets, weights=weights)
     num_bins = x.shape[-1] if x.ndim else None
