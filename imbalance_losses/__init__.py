@@ -18,6 +18,7 @@ from .core.detection import distribution_focal_loss, quality_focal_loss, varifoc
 from .core.dice import dice_loss, generalized_dice_loss, softmax_dice_loss
 from .core.distribution_balanced import distribution_balanced_loss
 from .core.eqlv2 import eqlv2_loss
+from .core.equalization import equalization_loss
 from .core.ghm import ghm_c_loss, ghm_r_loss
 from .core.logit_adjust import (
     adjust_logits,
@@ -64,6 +65,7 @@ __all__ = [
     "distribution_balanced_loss",
     "distribution_focal_loss",
     "eqlv2_loss",
+    "equalization_loss",
     "focal_regression_loss",
     "focal_tversky_loss",
     "generalized_dice_loss",

@@ -65,6 +65,7 @@ OPTIONS = {
     "SeesawLoss": {"num_classes": C, "p": np.float32(0.8)},
     "EQLv2Loss": {"num_classes": C, "mu": 0.5},
     "DistributionBalancedLoss": {"counts": TARGETS[ELEMENTWISE].sum(axis=0), "num_samples": N},
+    "EqualizationLoss": {"counts": np.array([1.0, 90.0, 100.0]), "num_samples": N, "lambda_": 0.01},
     "TverskyLoss": {"alpha": 0.3, "beta": 0.7, "class_axis": -1},
     "SoftmaxTverskyLoss": {"beta": np.float32(0.7)},
     "FocalTverskyLoss": {"gamma": 2.0},
@@ -175,6 +176,7 @@ NATIVE_BINARY = {
 ONE_CLASS = {
     "EQLv2Loss": {"num_classes": 1},
     "DistributionBalancedLoss": {"counts": binary.sum(keepdims=True), "num_samples": N},
+    "EqualizationLoss": {"counts": binary.sum(keepdims=True), "num_samples": N},
 }
 for row in LOSSES:
     if row.layout != ELEMENTWISE:

@@ -30,6 +30,7 @@ BINARY_CASES = [
     (il.asymmetric_loss, {}),
     (il.asymmetric_loss, {"gamma_pos": 1.0, "gamma_neg": 2.0, "clip": 0.0}),
     (il.distribution_balanced_loss, {"counts": [30.0, 5.0, 1.0, 0.0], "num_samples": 40}),
+    (il.equalization_loss, {"counts": [30.0, 5.0, 1.0, 0.0], "num_samples": 40, "lambda_": 0.2}),
     (il.varifocal_loss, {}),
     (il.varifocal_loss, {"alpha": 0.5, "gamma": 1.5, "iou_weighted": False}),
     (il.quality_focal_loss, {}),

@@ -6,5 +6,5 @@ PACKAGE_VARIABLE = "IMBALANCE_LOSSES_CONFORMANCE_PACKAGE"
 # The loss families, one module of cases and one of oracles each (named as the core's
 # modules), in report order. A new family is one name here.
 FAMILY_NAMES = ("sigmoid", "softmax", "truncated", "ghm", "dice", "logit_adjust", "multilabel", "poly", "asymmetric",
-                "seesaw", "eqlv2", "distribution_balanced", "tversky", "mcc", "lovasz", "compound", "detection",
-                "regression")
+                "seesaw", "eqlv2", "equalization", "distribution_balanced", "tversky", "mcc", "lovasz", "compound",
+                "detection", "regression")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from .asymmetric import asymmetric_loss
 from .common import start_call
 from .detection import quality_focal_loss, varifocal_loss
+from .equalization import equalization_loss
 from .dispatch import array_function, is_host_value, resolve_backend
 from .distribution_balanced import _positive_rates, distribution_balanced_loss
 from .logit_adjust import (
@@ -50,6 +51,7 @@ PER_SAMPLE_LOSSES = {
     asymmetric_loss: "binary",
     distribution_balanced_loss: "binary",
     varifocal_loss: "binary",
+    equalization_loss: "binary",
     quality_focal_loss: "binary",
     softmax_cross_entropy: "classes",
     softmax_focal_loss: "classes",
@@ -98,7 +100,8 @@ def loss_derivatives(loss, logits, targets, *, hessian="fisher", **options):
         A loss that is a sum of per-sample terms: ``sigmoid_cross_entropy``,
         ``sigmoid_focal_loss``, ``poly1_sigmoid_cross_entropy``, ``poly1_focal_loss``,
         ``hard_truncated_loss``, ``soft_truncated_loss``, ``asymmetric_loss``,
-        ``distribution_balanced_loss``, ``varifocal_loss``, ``quality_focal_loss`` (targets
+        ``distribution_balanced_loss``, ``equalization_loss``, ``varifocal_loss``,
+        ``quality_focal_loss`` (targets
         of the logits' shape),
         ``softmax_cross_entropy``, ``softmax_focal_loss``, ``poly1_cross_entropy``,
         ``logit_adjusted_cross_entropy``, ``balanced_softmax_cross_entropy``,
