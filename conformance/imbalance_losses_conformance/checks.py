@@ -112,24 +112,45 @@ def expected_gradient(case: Case, x64, labels64, arrays64: dict, static: dict, v
     return _EXPECTED_GRADIENTS[key]
 
 
-def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eager") -> Outcome:
-    """Evaluate ``case`` on ``framework`` and compare value and gradient with the oracle."""
-    loss_fn = getattr(imbalance_losses, case.loss)
-    oracle_fn = oracles.ORACLES[case.loss]
+@dataclass
+class Inputs:
+    """A case's inputs in a framework (floating ones rounded to the tested dtype) and the
+    same rounded values in float64 NumPy for the oracle: the oracle sees exactly what the
+    framework sees."""
+
+    array_names: list  # the options holding arrays, converted like the logits
+    static: dict  # the other options
+    x: object
+    labels: object
+    arrays: list
+    x64: np.ndarray
+    labels64: np.ndarray
+    arrays64: dict
+
+
+def rounded_inputs(framework, case: Case, dtype: str, device: str = "cpu") -> Inputs:
     array_names = [k for k, v in case.options.items() if isinstance(v, np.ndarray)]
-    static = {k: v for k, v in case.options.items() if k not in array_names}
 
     def convert(a):
         return framework.asarray(a, dtype if np.asarray(a).dtype.kind == "f" else None, device)
 
-    x = convert(case.logits)
-    labels = convert(case.labels)
+    x, labels = convert(case.logits), convert(case.labels)
     arrays = [convert(case.options[k]) for k in array_names]
-    # The oracle sees exactly the rounded inputs the framework sees.
-    x64 = framework.to_numpy(x)
     labels64 = framework.to_numpy(labels) if np.asarray(case.labels).dtype.kind == "f" else case.labels
-    arrays64 = [framework.to_numpy(a) if case.options[k].dtype.kind == "f" else case.options[k]
-                for k, a in zip(array_names, arrays)]
+    arrays64 = {k: framework.to_numpy(a) if case.options[k].dtype.kind == "f" else case.options[k]
+                for k, a in zip(array_names, arrays)}
+    return Inputs(array_names, {k: v for k, v in case.options.items() if k not in array_names}, x, labels, arrays,
+                  framework.to_numpy(x), labels64, arrays64)
+
+
+def run_case(framework, case: Case, *, dtype="float64", device="cpu", mode="eager") -> Outcome:
+    """Evaluate ``case`` on ``framework`` and compare value and gradient with the oracle."""
+    loss_fn = getattr(imbalance_losses, case.loss)
+    oracle_fn = oracles.ORACLES[case.loss]
+    inputs = rounded_inputs(framework, case, dtype, device)
+    array_names, static = inputs.array_names, inputs.static
+    x, labels, arrays = inputs.x, inputs.labels, inputs.arrays
+    x64, labels64, arrays64 = inputs.x64, inputs.labels64, list(inputs.arrays64.values())
 
     def oracle(logits, with_state=False):
         out = oracle_fn(logits, labels64, **static, **dict(zip(array_names, arrays64)))

@@ -18,19 +18,16 @@ def _reduced(losses, o):
 
 def _one_hot(y, x, o):
     """Integer labels one-hot on the class axis; dense targets as given."""
+    import jax
+
     jnp = _jnp()
     if jnp.issubdtype(y.dtype, jnp.floating):
         return y
-    return jnp.moveaxis(jax_one_hot(y, x.shape[o.get("axis", -1)], x.dtype), -1, o.get("axis", -1))
+    axis = o.get("axis", -1)
+    return jnp.moveaxis(jax.nn.one_hot(y, x.shape[axis], dtype=x.dtype), -1, axis)
 
 
-def jax_one_hot(y, n, dtype):
-    import jax
-
-    return jax.nn.one_hot(y, n, dtype=dtype)
-
-
-def _smoothed(t, o, x):
+def _smoothed(t, o):
     """optax.smooth_labels on the class axis: (1 - ε) t + ε / C, as our label_smoothing."""
     import optax
 
@@ -52,7 +49,7 @@ def _dice(optax, x, y, o, smooth, alpha=0.5, beta=0.5):
     return optax.losses.dice_loss(x, t, alpha=alpha, beta=beta, smooth=smooth, reduction="none")
 
 
-def _binary_dice(optax, x, y, o, smooth):
+def _binary_dice(optax, x, y, smooth):
     n = x.shape[0]
     return optax.losses.binary_dice_loss(x.reshape(n, -1), y.reshape(n, -1), smooth=smooth)
 
@@ -73,12 +70,12 @@ LIBRARY = Library("optax", "optax", "jax", ports=(
          lambda optax, x, y, o: _reduced(optax.softmax_cross_entropy_with_integer_labels(x, y, axis=o["axis"]), o)),
     Port("optax.softmax_cross_entropy(x, optax.smooth_labels(t, e), axis=k)", "softmax_cross_entropy",
          "il.softmax_cross_entropy(x, t, label_smoothing=e, axis=k, reduction='none')", ("soft_smoothing",),
-         lambda optax, x, y, o: _reduced(optax.softmax_cross_entropy(x, _smoothed(y, o, x), axis=o["axis"]), o)),
+         lambda optax, x, y, o: _reduced(optax.softmax_cross_entropy(x, _smoothed(y, o), axis=o["axis"]), o)),
     Port("optax.losses.poly_loss_cross_entropy(x, t, epsilon=e, axis=k)", "poly1_cross_entropy",
          "il.poly1_cross_entropy(x, t, epsilon=e, axis=k, reduction='none')",
          ("default", "weights", "soft", "extreme", "epsilon2_smoothing"),
          lambda optax, x, y, o: _reduced(optax.losses.poly_loss_cross_entropy(
-             x, _smoothed(_one_hot(y, x, o), o, x), epsilon=o["epsilon"], axis=o["axis"]), o)),
+             x, _smoothed(_one_hot(y, x, o), o), epsilon=o["epsilon"], axis=o["axis"]), o)),
     Port("optax.losses.dice_loss(x, t, alpha=a, beta=b, smooth=s, reduction='none')", "softmax_tversky_loss",
          "il.softmax_tversky_loss(x, labels, alpha=a, beta=b, smooth=s, per_image=True, reduction='none')",
          ("per_image_ignore_empty_none",),
@@ -94,7 +91,7 @@ LIBRARY = Library("optax", "optax", "jax", ports=(
                                SMOOTH_NOTE, theirs=lambda optax, x, y, o: _dice(optax, x, y, o, o["smooth"] / 2))),
     Port("optax.losses.binary_dice_loss(x.reshape(n, -1), y.reshape(n, -1), smooth=s)", "dice_loss",
          "il.dice_loss(x, y, smooth=2 * s, per_image=True, reduction='none')", ("per_image_none",),
-         lambda optax, x, y, o: _binary_dice(optax, x, y, o, o["smooth"]), shapes=("NC", "NCHW"),
+         lambda optax, x, y, o: _binary_dice(optax, x, y, o["smooth"]), shapes=("NC", "NCHW"),
          convention=Convention("il.dice_loss(x, y, smooth=2 * s, per_image=True, reduction='none')", SMOOTH_NOTE,
-                               theirs=lambda optax, x, y, o: _binary_dice(optax, x, y, o, o["smooth"] / 2))),
+                               theirs=lambda optax, x, y, o: _binary_dice(optax, x, y, o["smooth"] / 2))),
 ))

@@ -13,13 +13,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-import traceback
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import oracles
-from ..checks import expected_gradient
+from ..checks import expected_gradient, rounded_inputs
 from ..frameworks import _cotangent, dtype_name, get_framework
 from ..golden_check import EPS, GRADIENT_RTOL_FLOOR, error_ratio, tolerance
 from ..runner import _progress, measured_on, replace_block, select_cases
@@ -100,7 +99,7 @@ class PeerReport:
         for cell in self.cells:
             by_port.setdefault((cell.library, cell.call), {}).setdefault(f"{cell.loss}/{cell.row}", {})[cell.dtype] = cell
         width = max([len(r) for rows in by_port.values() for r in rows] + [20]) + 2
-        header = " " * width + "".join(f"{d.replace('float', 'f').replace('bf16', 'bf16'):>5}" for d in DTYPES)
+        header = " " * width + "".join(f"{d.replace('float', 'f'):>5}" for d in DTYPES)
         for (library, call), rows in by_port.items():
             lines += ["", f"{call}", header]
             for row, cells in rows.items():
@@ -135,18 +134,10 @@ def check_case(framework, module, theirs, case, dtype, *, grad=True, oracle_opti
     """``theirs`` on ``case`` in ``dtype`` against the oracle with ``oracle_options``
     (the case's own options unless a convention names others), or against ``composed``
     of the oracle (a convention that is ours applied piecewise)."""
-    array_names = [k for k, v in case.options.items() if isinstance(v, np.ndarray)]
-    static = {k: v for k, v in case.options.items() if k not in array_names}
-
-    def convert(a):
-        return framework.asarray(a, dtype if np.asarray(a).dtype.kind == "f" else None, "cpu")
-
-    x, labels = convert(case.logits), convert(case.labels)
-    arrays = [convert(case.options[k]) for k in array_names]
-    x64 = framework.to_numpy(x)
-    labels64 = framework.to_numpy(labels) if case.labels.dtype.kind == "f" else case.labels
-    arrays64 = {k: framework.to_numpy(a) if case.options[k].dtype.kind == "f" else case.options[k]
-                for k, a in zip(array_names, arrays)}
+    inputs = rounded_inputs(framework, case, dtype)
+    array_names, static = inputs.array_names, inputs.static
+    x, labels, arrays = inputs.x, inputs.labels, inputs.arrays
+    x64, labels64, arrays64 = inputs.x64, inputs.labels64, inputs.arrays64
     oracle_static = {k: v for k, v in (oracle_options or case.options).items() if k not in array_names}
     oracle = oracles.ORACLES[case.loss]
 
@@ -170,7 +161,7 @@ def check_case(framework, module, theirs, case, dtype, *, grad=True, oracle_opti
     scale = 1.0 + float(np.max(np.abs(x64), initial=0.0))
     value64 = framework.to_numpy(value)
     value_error, message = error_ratio(value64, expected, rtol, scale)
-    relative = _relative(value64, expected, scale)
+    relative = value_relative = _relative(value64, expected, scale)
     grad_error = None
     if want_grad:
         if composed is None:
@@ -182,12 +173,13 @@ def check_case(framework, module, theirs, case, dtype, *, grad=True, oracle_opti
         grad_scale = float(np.max(np.abs(expected_grad), initial=0.0)) + 1e-300
         grad64 = framework.to_numpy(gradient)
         grad_error, grad_message = error_ratio(grad64, expected_grad, max(rtol, GRADIENT_RTOL_FLOOR), grad_scale)
-        relative = max(relative, _relative(grad64, expected_grad, grad_scale))
+        grad_relative = _relative(grad64, expected_grad, grad_scale)
+        relative = max(relative, grad_relative)
         message = message or (grad_message and "gradient: " + grad_message)
         if not message and grad_error > 1 >= value_error:
-            message = f"gradient off by {_relative(grad64, expected_grad, grad_scale):.2g} (relative)"
+            message = f"gradient off by {grad_relative:.2g} (relative)"
     if not message and value_error > 1:
-        message = f"value off by {_relative(value64, expected, scale):.2g} (relative)"
+        message = f"value off by {value_relative:.2g} (relative)"
     if dtype_name(value.dtype) != dtype:
         message = (message + "; " if message else "") + f"returns {dtype_name(value.dtype)}"
     return Check(value_error, grad_error, relative, message)
@@ -220,8 +212,9 @@ def _worst(results):
     return max(results, key=lambda item: (not item[1].ok, item[1].relative))
 
 
-def classify(direct, convention, float64_status, port=None, row=None):
-    """The status and detail of a cell from its direct (and convention) results."""
+def classify(direct, convention, float64_status, port, row, dtype):
+    """The status and detail of a cell from its direct (and convention) results;
+    ``float64_status`` is the same port and row's float64 cell's (None if not run)."""
     if all(isinstance(r, Check) and r.ok for _, r in direct):
         return "agrees", ""
     if convention is not None and all(isinstance(r, Check) and r.ok for _, r in convention):
@@ -232,7 +225,7 @@ def classify(direct, convention, float64_status, port=None, row=None):
                               else f"{shape}: direct mapping raises {check}")
     results = convention if convention is not None else direct
     shape, check = _worst(results)
-    note = port.known.get(row) if port is not None else None
+    note = port.known.get(row)
     known = f" — {note}" if note else ""
     if isinstance(check, str):
         return "raises", f"{shape}: {check}{known}"
@@ -242,7 +235,7 @@ def classify(direct, convention, float64_status, port=None, row=None):
         reason = "precision lost"
     else:
         reason = "formula differs"
-    if not note and reason == "precision lost" and float64_status is None and port is not None and port.float64_note:
+    if not note and reason == "precision lost" and dtype == "float64" and port.float64_note:
         known = f" — {port.float64_note}"
     return "wrong", f"{shape}: {reason}: {check.message} ({check.value_error:.3g}x the value tolerance" + (
         f", {check.grad_error:.3g}x the gradient tolerance)" if check.grad_error is not None else ")") + known
@@ -282,7 +275,7 @@ def run_peers(*, only=None, dtypes=DTYPES, progress=True) -> PeerReport:
                             c = port.convention
                             convention = _run(framework, module, c.theirs or port.theirs, cases, dtype, port.grad,
                                               c.options, c.composed)
-                        cell.status, cell.detail = classify(direct, convention, float64_status, port, row)
+                        cell.status, cell.detail = classify(direct, convention, float64_status, port, row, dtype)
                         cell.cases = [_case_json(shape, r) for shape, r in (convention or direct)]
                     if dtype == "float64":
                         float64_status = cell.status
@@ -302,20 +295,6 @@ def _case_json(shape, result):
 def write_json(report: PeerReport, path) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(report.to_json(), handle, indent=1, default=float)
-
-
-def debug_traceback(library_name, call, row, dtype="float64"):
-    """Re-run one cell with the traceback printed (for writing a mapping)."""
-    grid = _grid_rows()
-    for library in libraries():
-        for port in library.ports:
-            if library.name == library_name and port.call == call:
-                module, framework = library.load(), get_framework(library.framework)
-                for shape, case in grid[(port.loss, row)]:
-                    try:
-                        print(shape, check_case(framework, module, port.theirs, case, dtype, grad=port.grad))
-                    except Exception:
-                        traceback.print_exc()
 
 
 def _family_of():
