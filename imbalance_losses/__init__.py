@@ -17,7 +17,7 @@ from .core.derivatives import loss_derivatives, prior_margin
 from .core.detection import distribution_focal_loss, quality_focal_loss, varifocal_loss
 from .core.dice import dice_loss, generalized_dice_loss, softmax_dice_loss
 from .core.distribution_balanced import distribution_balanced_loss
-from .core.eqlv2 import eqlv2_loss
+from .core.eqlv2 import eqlv2_loss, equalized_focal_loss
 from .core.equalization import equalization_loss
 from .core.ghm import ghm_c_loss, ghm_r_loss
 from .core.logit_adjust import (
@@ -66,6 +66,7 @@ __all__ = [
     "distribution_focal_loss",
     "eqlv2_loss",
     "equalization_loss",
+    "equalized_focal_loss",
     "focal_regression_loss",
     "focal_tversky_loss",
     "generalized_dice_loss",

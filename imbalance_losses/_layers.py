@@ -7,7 +7,7 @@ options of its function (everything after the two array arguments except
 ``weights`` and ``state``), shown in its signature with the function's
 defaults, or the framework's where it has a convention of its own (class axis
 1 and ``ignore_index=-100`` in torch). A stateful row gives the shape of its
-state from its options; a size the function does not take (Seesaw's and EQLv2's
+state from its options; a size the function does not take (Seesaw's, EQLv2's and EFL's
 ``num_classes``) becomes a required option of the class alone.
 """
 
@@ -28,6 +28,7 @@ from . import (
     distribution_balanced_loss,
     distribution_focal_loss,
     equalization_loss,
+    equalized_focal_loss,
     eqlv2_loss,
     focal_regression_loss,
     focal_tversky_loss,
@@ -218,6 +219,7 @@ LOSSES = (
     LossClass("SoftmaxAsymmetricLoss", softmax_asymmetric_loss, CLASSES),
     LossClass("SeesawLoss", seesaw_loss, CLASSES, ("num_classes",)),
     LossClass("EQLv2Loss", eqlv2_loss, ELEMENTWISE, (2, "num_classes")),
+    LossClass("EqualizedFocalLoss", equalized_focal_loss, ELEMENTWISE, (2, "num_classes")),
     LossClass("DistributionBalancedLoss", distribution_balanced_loss, ELEMENTWISE),
     LossClass("EqualizationLoss", equalization_loss, ELEMENTWISE),
     LossClass("TverskyLoss", tversky_loss, ELEMENTWISE),

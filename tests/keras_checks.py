@@ -64,6 +64,7 @@ OPTIONS = {
     "SoftmaxAsymmetricLoss": {"gamma_neg": 2.0},
     "SeesawLoss": {"num_classes": C, "p": np.float32(0.8)},
     "EQLv2Loss": {"num_classes": C, "mu": 0.5},
+    "EqualizedFocalLoss": {"num_classes": C, "scale_factor": 4.0},
     "DistributionBalancedLoss": {"counts": TARGETS[ELEMENTWISE].sum(axis=0), "num_samples": N},
     "EqualizationLoss": {"counts": np.array([1.0, 90.0, 100.0]), "num_samples": N, "lambda_": 0.01},
     "TverskyLoss": {"alpha": 0.3, "beta": 0.7, "class_axis": -1},
@@ -94,8 +95,8 @@ def target_for(row):
 
 def trainable(row, options):
     """Options with which ``fit`` can train this class on this backend, or None: the JAX
-    trainer keeps no loss state, so GHM trains there without momentum, and Seesaw and
-    EQLv2 (whose state always carries over) not at all (the refusal is checked below)."""
+    trainer keeps no loss state, so GHM trains there without momentum, and Seesaw,
+    EQLv2 and EFL (whose state always carries over) not at all (the refusal is checked below)."""
     if backend != "jax" or not row.stateful:
         return options
     if "momentum" in {p.name for p in row.parameters()}:
@@ -175,6 +176,7 @@ NATIVE_BINARY = {
 }
 ONE_CLASS = {
     "EQLv2Loss": {"num_classes": 1},
+    "EqualizedFocalLoss": {"num_classes": 1},
     "DistributionBalancedLoss": {"counts": binary.sum(keepdims=True), "num_samples": N},
     "EqualizationLoss": {"counts": binary.sum(keepdims=True), "num_samples": N},
 }

@@ -17,6 +17,7 @@ STATEFUL = [
     (iln.GHMCLoss, {"bins": 4, "momentum": 0.75}, np.array([99999.0, 70001.0, 3.0, 12345.0])),
     (iln.SeesawLoss, {"num_classes": 3}, np.array([99999.0, 70001.0, 3.0])),
     (iln.EQLv2Loss, {"num_classes": 3}, np.array([[99999.0, 70001.0, 3.0], [12345.0, 99999.0, 7.0]])),
+    (iln.EqualizedFocalLoss, {"num_classes": 3}, np.array([[99999.0, 70001.0, 3.0], [12345.0, 99999.0, 7.0]])),
 ]
 # Count and prior buffers: rounded or infinite in float16, they change the loss.
 BUFFERS = [
@@ -96,7 +97,7 @@ def test_float64_state_accumulates_in_float64_with_float32_logits():
     np.testing.assert_array_equal(criterion.state.numpy(), 2.0**24 + np.array([1, 2, 2]))
 
 
-@pytest.mark.parametrize("name", ["seesaw_loss", "eqlv2_loss", "ghm_c_loss"])
+@pytest.mark.parametrize("name", ["seesaw_loss", "eqlv2_loss", "equalized_focal_loss", "ghm_c_loss"])
 def test_functional_float64_state_accumulates_exactly(framework, name):
     if framework.name == "strict":
         pytest.skip("array-api-strict: float32 logits with a float64 state is the same code path as NumPy")
@@ -105,7 +106,7 @@ def test_functional_float64_state_accumulates_exactly(framework, name):
     if name == "seesaw_loss":
         targets, options, start = np.array([0, 1, 1, 2, 2, 2]), {}, np.full(3, 2.0**24)
         expected = start + np.array([1, 2, 3])
-    elif name == "eqlv2_loss":
+    elif name in ("eqlv2_loss", "equalized_focal_loss"):
         targets, options, start = (rng.random((6, 3)) > 0.5).astype("float32"), {}, np.full((2, 3), 2.0**24)
         expected = None
     else:

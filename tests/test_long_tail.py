@@ -1,9 +1,9 @@
-"""Long-tail losses: LDAM, VS, Balanced Softmax, DRW, PolyLoss, ASL, Seesaw, EQLv2 and DB.
+"""Long-tail losses: LDAM, VS, Balanced Softmax, DRW, PolyLoss, ASL, Seesaw, EQLv2, EFL and DB.
 
 Values and gradients against the oracles are the conformance grid's (the Seesaw,
-EQLv2 and DB oracles transcribe mmdetection's, the official and the reference
+EQLv2, EFL and DB oracles transcribe mmdetection's, the official and the reference
 algorithms); here the properties that tie them to the losses they generalise,
-peers where one installs (optax's Poly-1), a transcription of the ASL reference,
+peers where one installs (optax's Poly-1), transcriptions of the ASL and EFL references,
 zero counts, states carried over several steps and the low-precision inputs that
 break the references.
 """
@@ -228,6 +228,95 @@ def test_eqlv2_starts_as_binary_cross_entropy_and_reweights_from_its_sums(framew
     negative = 1 / (1 + np.exp(-12.0 * (sums[0] / (sums[1] + 1e-10) - 0.8)))
     weight = y * (1 + 4.0 * (1 - negative)) + (1 - y) * negative
     np.testing.assert_allclose(per_element, weight * il.sigmoid_cross_entropy(x, y, reduction="none"), rtol=1e-12)
+
+
+class _AuthorsEqualizedFocalLoss:
+    """The EFL authors' loss (ModelTC/United-Perception, ``equalized_focal_loss``), transcribed:
+    labels in 0..C with 0 the background and ``ignore_index`` dropped; ``forward`` then, after
+    the backward pass, ``collect_grad`` of the gradient flowing into the logits."""
+
+    def __init__(self, num_classes, focal_gamma=2.0, focal_alpha=0.25, scale_factor=8.0, ignore_index=-1):
+        import torch
+
+        self.num_classes, self.ignore_index = num_classes, ignore_index
+        self.focal_gamma, self.focal_alpha, self.scale_factor = focal_gamma, focal_alpha, scale_factor
+        self.pos_grad = torch.zeros(num_classes, dtype=torch.float64)
+        self.neg_grad = torch.zeros(num_classes, dtype=torch.float64)
+        self.pos_neg = torch.ones(num_classes, dtype=torch.float64)
+
+    def forward(self, logits, labels, normalizer):
+        import torch
+
+        n = logits.shape[0]
+        expanded = logits.new_zeros(n, self.num_classes + 1)
+        expanded[torch.arange(n), labels.clamp(min=0)] = 1
+        self.cache_target, self.cache_mask = expanded[:, 1:], labels != self.ignore_index
+        inputs, targets = logits[self.cache_mask], self.cache_target[self.cache_mask]
+        pred = torch.sigmoid(inputs)
+        pred_t = pred * targets + (1 - pred) * (1 - targets)
+        dy_gamma = self.focal_gamma + self.scale_factor * (1 - self.pos_neg)
+        ff = dy_gamma.view(1, -1).expand(n, self.num_classes)[self.cache_mask]
+        wf = ff / self.focal_gamma
+        loss = -torch.log(pred_t) * torch.pow(1 - pred_t, ff.detach()) * wf.detach()
+        alpha_t = self.focal_alpha * targets + (1 - self.focal_alpha) * (1 - targets)
+        return (alpha_t * loss).sum() / normalizer
+
+    def collect_grad(self, grad_in):
+        import torch
+
+        grad = torch.abs(grad_in)[self.cache_mask]
+        target = self.cache_target[self.cache_mask]
+        self.pos_grad += torch.sum(grad * target, dim=0)
+        self.neg_grad += torch.sum(grad * (1 - target), dim=0)
+        self.pos_neg = torch.clamp(self.pos_grad / (self.neg_grad + 1e-10), min=0, max=1)
+
+
+def test_equalized_focal_loss_matches_the_authors_code_over_steps(rng):
+    """Their ``reduction="mean"`` with ``normalizer=n`` is our ``"sum"`` with ``weights=1/n`` (and
+    0 for ignored anchors): loss, gradient and the accumulated sums agree step by step."""
+    torch = pytest.importorskip("torch")
+    num_classes = 4
+    reference = _AuthorsEqualizedFocalLoss(num_classes)
+    state = None
+    for _ in range(4):
+        labels = rng.choice(np.arange(-1, num_classes + 1), 24, p=[0.1, 0.5, 0.25, 0.1, 0.04, 0.01])
+        logits = rng.normal(size=(24, num_classes)) * 3
+        normalizer = max(int(np.sum(labels > 0)), 1)
+        theirs_x = torch.tensor(logits, requires_grad=True)
+        theirs = reference.forward(theirs_x, torch.as_tensor(labels), normalizer)
+        theirs.backward()
+        reference.collect_grad(theirs_x.grad)
+
+        targets = np.eye(num_classes + 1)[np.maximum(labels, 0)][:, 1:]
+        weights = (labels != -1)[:, None] / normalizer
+        ours_x = torch.tensor(logits, requires_grad=True)
+        ours, state = il.equalized_focal_loss(ours_x, torch.as_tensor(targets), weights=torch.as_tensor(weights),
+                                              state=state, reduction="sum")
+        ours.backward()
+        np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-12)
+        np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=1e-10, atol=1e-16)
+        np.testing.assert_allclose(state.numpy(), torch.stack([reference.pos_grad, reference.neg_grad]).numpy(),
+                                   rtol=1e-10)
+    # The steps moved the focusing factors off gamma_b for the rarest classes.
+    assert np.all(reference.pos_neg.numpy()[2:] < 1)
+
+
+def test_equalized_focal_loss_starts_as_focal_loss_and_focuses_the_unbalanced(framework, batch):
+    f = framework
+    x, _, y = batch
+    loss, state = il.equalized_focal_loss(f.asarray(x), f.asarray(y))
+    focal = il.sigmoid_focal_loss(f.asarray(x), f.asarray(y))
+    np.testing.assert_allclose(f.to_numpy(loss), f.to_numpy(focal), rtol=1e-6)
+    again, same = il.equalized_focal_loss(f.asarray(x), f.asarray(y), state=f.asarray(np.zeros((2, 5))))
+    np.testing.assert_allclose(f.to_numpy(again), f.to_numpy(loss), rtol=1e-6)
+    np.testing.assert_allclose(f.to_numpy(same), f.to_numpy(state), rtol=1e-6)
+    # Balanced classes (P >= Q) keep gamma_b; class j with ratio g gets gamma_b + s (1 - g), times (gamma_j / gamma_b).
+    sums = np.array([[5.0, 50.0, 1.0, 0.0, 2.0], [5.0, 10.0, 4.0, 3.0, 8.0]])
+    per_element, _ = il.equalized_focal_loss(x, y, state=sums, reduction="none")
+    gamma = 2.0 + 8.0 * (1 - np.minimum(sums[0] / (sums[1] + 1e-10), 1))
+    for j, g in enumerate(gamma):
+        expected = g / 2.0 * il.sigmoid_focal_loss(x[:, j], y[:, j], gamma=g, reduction="none")
+        np.testing.assert_allclose(per_element[:, j], expected, rtol=1e-12)
 
 
 def test_distribution_balanced_reduces_to_binary_cross_entropy(batch):

@@ -51,6 +51,7 @@ STATEFUL = [
     (iln.GHMCLoss, {"bins": 10, "momentum": 0.75}),
     (iln.SeesawLoss, {"num_classes": 3}),
     (iln.EQLv2Loss, {"num_classes": 3, "mu": 0.5}),
+    (iln.EqualizedFocalLoss, {"num_classes": 3, "scale_factor": 4.0}),
 ]
 # Every module is one code path per layout of the table (plus the state buffer): one
 # module of each kind is compiled here; that every loss compiles (dynamic shapes too)

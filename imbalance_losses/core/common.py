@@ -279,19 +279,26 @@ def returned_state(call: LossCall, state, dtype):
 
 def power(xp, base, exponent):
     """``base ** exponent`` for ``base >= 0`` and a static exponent: repeated products
-    for a small integer exponent (one fused multiply each, exact at 0), else ``pow``."""
+    for a small integer exponent (one fused multiply each, exact at 0), else ``pow``.
+    An array of positive exponents (one per class) takes the guarded ``pow`` below."""
+    if not isinstance(exponent, (int, float)):
+        return _power_of_positive_base(xp, base, exponent)
     if exponent == int(exponent) and 1 <= exponent <= 4:
         result = base
         for _ in range(int(exponent) - 1):
             result = result * base
         return result
     if 0 < exponent < 1:
-        # The derivative of b^e is infinite at b = 0. A base that is exactly 0 is an
-        # underflowed complement whose own derivative is 0 too: the chain rule's product
-        # must be 0 there (a second derivative of a focal term), not inf * 0 = NaN.
-        positive = base > 0
-        return xp.where(positive, xp.pow(xp.where(positive, base, 1.0), exponent), 0.0)
+        return _power_of_positive_base(xp, base, exponent)
     return xp.pow(base, exponent)
+
+
+def _power_of_positive_base(xp, base, exponent):
+    # The derivative of b^e is infinite at b = 0 for e < 1. A base that is exactly 0 is an
+    # underflowed complement whose own derivative is 0 too: the chain rule's product
+    # must be 0 there (a second derivative of a focal term), not inf * 0 = NaN.
+    positive = base > 0
+    return xp.where(positive, xp.pow(xp.where(positive, base, 1.0), exponent), 0.0)
 
 
 def logsumexp(call: LossCall, x, axis=-1, keepdims=False):

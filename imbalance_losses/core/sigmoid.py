@@ -111,6 +111,11 @@ def _(xp, x, y, pos_weight_array, *, saved, fisher, pos_weight=None):
     return s * s_bar if pw is None else (1 - y + pw * y) * (s * s_bar)
 
 
+def _modulated(gamma) -> bool:
+    """Whether focal's ``q^gamma`` is a factor: a non-zero static exponent or an array of them."""
+    return not isinstance(gamma, (int, float)) or gamma != 0
+
+
 def _focal_factors(xp, x, y, alpha_array, alpha, gamma):
     """The shared parts of focal's value and derivative.
 
@@ -122,11 +127,16 @@ def _focal_factors(xp, x, y, alpha_array, alpha, gamma):
     sigmoid_x, sigmoid_minus_x, softplus_x, softplus_minus_x = logistic(xp, x)
     q = blend(xp, sigmoid_x, sigmoid_minus_x, y)
     bce = blend(xp, softplus_x, softplus_minus_x, y)
-    modulation = power(xp, q, gamma) if gamma else None
+    modulation = power(xp, q, gamma) if _modulated(gamma) else None
     a = alpha_array if alpha is None else alpha
     alpha_t = None if a is None else (1 - a) + (2 * a - 1) * y
     factor = modulation if alpha_t is None else (alpha_t if modulation is None else alpha_t * modulation)
     return sigmoid_x, sigmoid_minus_x, q, bce, factor
+
+
+def _focusing(gamma_array, gamma):
+    """Focal's exponent: the static ``gamma``, or the array when it is None."""
+    return gamma_array if gamma is None else gamma
 
 
 def _focal_value(q, bce, factor, epsilon):
@@ -136,17 +146,20 @@ def _focal_value(q, bce, factor, epsilon):
 
 
 @closed_form("sigmoid_focal")
-def sigmoid_focal(xp, x, y, alpha_array, *, alpha, gamma, epsilon=0.0):
+def sigmoid_focal(xp, x, y, alpha_array, gamma_array=None, *, alpha, gamma, epsilon=0.0):
     r""":math:`\alpha_t q^\gamma (\mathrm{BCE} + \epsilon q)` with :math:`q = 1 - p_t`.
 
     ``epsilon`` is Poly-1's weight of the first polynomial term (0: focal loss).
+    ``gamma=None`` takes the exponent from ``gamma_array``, positive values broadcastable
+    to ``x`` (EFL's per-class focusing factors); every formula below holds for it as is.
     """
+    gamma = _focusing(gamma_array, gamma)
     _, _, q, bce, factor = _focal_factors(xp, x, y, alpha_array, alpha, gamma)
     return _focal_value(q, bce, factor, epsilon), ()
 
 
 @sigmoid_focal.defderivative
-def _(xp, x, y, alpha_array, *, saved, alpha, gamma, epsilon=0.0):
+def _(xp, x, y, alpha_array, gamma_array=None, *, saved, alpha, gamma, epsilon=0.0):
     r"""With :math:`s = \sigma(x)`, :math:`\bar s = \sigma(-x)`:
     :math:`dq/dx = (1 - 2y) s \bar s` and :math:`d\mathrm{BCE}/dx = s - y`, so
 
@@ -162,12 +175,13 @@ def _(xp, x, y, alpha_array, *, saved, alpha, gamma, epsilon=0.0):
     :math:`\alpha_t \epsilon q^{\gamma + 1}` adds
     :math:`\alpha_t q^\gamma \epsilon (\gamma + 1)(1 - 2y) s \bar s`.
     """
+    gamma = _focusing(gamma_array, gamma)
     return _focal_slope(xp, x, y, *_focal_factors(xp, x, y, alpha_array, alpha, gamma), gamma, epsilon)
 
 
 def _focal_slope(xp, x, y, s, s_bar, q, bce, factor, gamma, epsilon):
     slope = blend(xp, s, -s_bar, y)
-    if gamma:
+    if _modulated(gamma):
         # + tiny: where q underflows to 0 so does s * s_bar (r -> 0), with no 0/0 and no mask.
         r = s * s_bar / (q + xp.finfo(x.dtype).smallest_normal)
         slope = slope + gamma * (1 - 2 * y) * r * bce
@@ -177,14 +191,15 @@ def _focal_slope(xp, x, y, s, s_bar, q, bce, factor, gamma, epsilon):
 
 
 @sigmoid_focal.defvalueandderivative
-def _(xp, x, y, alpha_array, *, alpha, gamma, epsilon=0.0):
+def _(xp, x, y, alpha_array, gamma_array=None, *, alpha, gamma, epsilon=0.0):
     # One pass over the shared factors (four logistic terms, q, BCE, the modulation).
+    gamma = _focusing(gamma_array, gamma)
     s, s_bar, q, bce, factor = _focal_factors(xp, x, y, alpha_array, alpha, gamma)
     return _focal_value(q, bce, factor, epsilon), _focal_slope(xp, x, y, s, s_bar, q, bce, factor, gamma, epsilon)
 
 
 @sigmoid_focal.defcurvature
-def _(xp, x, y, alpha_array, *, saved, fisher, alpha, gamma, epsilon=0.0):
+def _(xp, x, y, alpha_array, gamma_array=None, *, saved, fisher, alpha, gamma, epsilon=0.0):
     r"""With :math:`q' = (1 - 2y) s\bar s`, :math:`q'' = q'(1 - 2s)`, :math:`\mathrm{BCE}' = s - y`,
     :math:`\mathrm{BCE}'' = s\bar s` and :math:`R = q'/q` (bounded, :math:`|R| \le 2`):
 
@@ -204,13 +219,14 @@ def _(xp, x, y, alpha_array, *, saved, fisher, alpha, gamma, epsilon=0.0):
     the focal term acts as the sample weight it effectively is. Both forms equal
     cross-entropy's :math:`s\bar s` at :math:`\gamma = \epsilon = 0`.
     """
+    gamma = _focusing(gamma_array, gamma)
     s, s_bar, q, bce, factor = _focal_factors(xp, x, y, alpha_array, alpha, gamma)
     variance = s * s_bar
     # + tiny as in the derivative: where q underflows to 0 so does s * s_bar.
     r = variance / (q + xp.finfo(x.dtype).smallest_normal)
     if fisher:
         weight = 1.0
-        if gamma:
+        if _modulated(gamma):
             weight = weight + gamma * r * bce / (q + xp.finfo(x.dtype).smallest_normal)
         if epsilon:
             weight = weight + epsilon * (gamma + 1) * r
@@ -218,13 +234,13 @@ def _(xp, x, y, alpha_array, *, saved, fisher, alpha, gamma, epsilon=0.0):
     else:
         curvature = variance
         spread = s_bar - s
-        if gamma:
+        if _modulated(gamma):
             signed_r = (1 - 2 * y) * r
             curvature = curvature + gamma * signed_r * (((gamma - 1) * signed_r + spread) * bce
                                                          + 2 * blend(xp, s, -s_bar, y))
         if epsilon:
             curvature = curvature + epsilon * (gamma + 1) * (1 - 2 * y) * variance * (
-                (gamma * (1 - 2 * y) * r if gamma else 0.0) + spread)
+                (gamma * (1 - 2 * y) * r if _modulated(gamma) else 0.0) + spread)
     return curvature if factor is None else factor * curvature
 
 
