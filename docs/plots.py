@@ -243,3 +243,21 @@ def detection_quality():
     left.set(xlabel="$p = \\sigma(x)$", ylabel="loss", title="loss", ylim=(0, 3))
     right.set(xlabel="$p = \\sigma(x)$", ylabel="$\\partial\\ell/\\partial x$", title="gradient", ylim=(-1, 1))
     left.legend(fontsize="small")
+
+
+def auc_margin():
+    """AUC-margin's per-sample term for a positive and a negative over its score, at the
+    saddle point for mean scores 0.6 and 0.4 (a, b the means, alpha = m - (a - b) = 0.8)."""
+    fig, left, right = _panels()
+    scores = np.linspace(0.0, 1.0, 401)
+    options = {"a": 0.6, "b": 0.4, "alpha": 0.8, "positive_rate": 0.1, "reduction": "none"}
+    for label, target in (("positive", 1.0), ("negative", 0.0)):
+        targets = np.full_like(scores, target)
+
+        def loss(s, targets=targets):
+            return il.auc_margin_loss(s, targets, **options)
+        left.plot(scores, loss(scores), label=label)
+        right.plot(scores, _gradient(loss, scores), label=label)
+    left.set(xlabel="score $s$", ylabel="$F$", title="per-sample term (p = 0.1)")
+    right.set(xlabel="score $s$", ylabel="$\\partial F/\\partial s$", title="gradient")
+    left.legend()

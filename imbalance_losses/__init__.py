@@ -6,6 +6,7 @@ dtype. Importing this package imports no framework.
 """
 
 from .core.asymmetric import asymmetric_loss, softmax_asymmetric_loss
+from .core.auc import auc_margin_loss
 from .core.class_weights import class_prior, class_weights, deferred_reweighting, sampling_weights
 from .core.compound import (
     dice_cross_entropy_loss,
@@ -53,6 +54,7 @@ __all__ = [
     "__version__",
     "adjust_logits",
     "asymmetric_loss",
+    "auc_margin_loss",
     "balanced_mse_loss",
     "balanced_softmax_cross_entropy",
     "check_values",

@@ -18,8 +18,11 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import (
     asymmetric_loss,
+    auc_margin_loss,
     balanced_mse_loss,
     balanced_softmax_cross_entropy,
     dice_cross_entropy_loss,
@@ -83,6 +86,44 @@ def _always(options) -> bool:
 
 
 @dataclass(frozen=True)
+class Trainable:
+    """An option that a class holds as a trainable weight named ``weight`` (a torch
+    ``nn.Parameter``, a trainable ``keras.Variable``), starting from the option's value.
+
+    ``squared``: the weight is the option's square root (Balanced MSE's noise variance,
+    trained as sigma as the reference does: never negative). ``ascended``: a dual
+    variable the loss is maximised in (AUC-margin's alpha): its gradient is reversed,
+    so that a plain optimiser's descent step ascends it, and the weight is kept
+    non-negative (projected, as LibAUC's PESG does). ``initial`` is the class's
+    default where the function has none.
+    """
+
+    option: str
+    weight: str
+    squared: bool = False
+    ascended: bool = False
+    initial: float | None = None
+
+    def initial_weight(self, value):
+        """The weight's starting value (NumPy float64) from the option's."""
+        start = np.asarray(value, dtype=np.float64)
+        return np.sqrt(start) if self.squared else start
+
+    def option_value(self, weight, stop_gradient):
+        """The option the function receives from the weight: its square, or the weight with
+        its gradient reversed (``2 sg(w) - w`` is ``w`` exactly, by Sterbenz's lemma, with
+        derivative -1), or the weight itself."""
+        if self.squared:
+            return weight * weight
+        return 2 * stop_gradient(weight) - weight if self.ascended else weight
+
+    def config_value(self, weight):
+        """The option's current value from the weight's (NumPy): for ``get_config``."""
+        value = np.square(weight) if self.squared else weight
+        return value.tolist()
+
+
+@dataclass(frozen=True)
 class LossClass:
     """One row: a class name, the core function it wraps and its layout.
 
@@ -97,9 +138,7 @@ class LossClass:
     layout: str
     state_shape: tuple = ()
     carries_state: Callable[[dict], bool] = _always
-    # An option the class holds as a trainable weight, by the square root it trains
-    # (Balanced MSE's noise variance, trained as sigma as the reference does: never negative).
-    trainable_variance: str | None = None
+    trainable: tuple[Trainable, ...] = ()
 
     def __post_init__(self):
         takes_state = "state" in inspect.signature(self.function).parameters
@@ -149,8 +188,9 @@ class LossClass:
         return self.layout in (CLASSES, MULTILABEL_INDICES)
 
     def parameters(self, defaults=None) -> list[inspect.Parameter]:
-        """The construction options, keyword-only, with ``defaults`` overriding the function's."""
-        defaults = defaults or {}
+        """The construction options, keyword-only, with ``defaults`` overriding the function's
+        (and the trainable weights' initial values where the function has none)."""
+        defaults = {**{t.option: t.initial for t in self.trainable if t.initial is not None}, **(defaults or {})}
         parameters = list(inspect.signature(self.function).parameters.values())[2:]
         own = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY) for name in self.class_options]
         return own + [
@@ -238,7 +278,11 @@ LOSSES = (
     LossClass("QualityFocalLoss", quality_focal_loss, ELEMENTWISE),
     LossClass("DistributionFocalLoss", distribution_focal_loss, BINS),
     LossClass("FocalRegressionLoss", focal_regression_loss, ELEMENTWISE),
-    LossClass("BalancedMSELoss", balanced_mse_loss, TARGET_VECTORS, trainable_variance="noise_variance"),
+    LossClass("BalancedMSELoss", balanced_mse_loss, TARGET_VECTORS,
+              trainable=(Trainable("noise_variance", "noise_sigma", squared=True),)),
+    LossClass("AUCMarginLoss", auc_margin_loss, ELEMENTWISE,
+              trainable=(Trainable("a", "a", initial=0.0), Trainable("b", "b", initial=0.0),
+                         Trainable("alpha", "alpha", ascended=True, initial=0.0))),
 )
 
 

@@ -134,18 +134,19 @@ class _KerasLoss(keras.losses.Loss):
     def __init__(self, *, name=None, dtype=None, **options):
         initial_state = options.pop("state", None) if self.loss.stateful else None
         values = self.loss.bind(options)
-        variance = self.loss.trainable_variance
-        initial_variance = values.pop(variance) if variance is not None else None
+        initial = {t.weight: t.initial_weight(values.pop(t.option)) for t in self.loss.trainable}
         for hook in _HOOKS:
             if hook in values:
                 values[hook] = _hook_from_config(values[hook])
         self.options = {k: (v if k in _HOOKS else _config_value(v)) for k, v in values.items()}
         super().__init__(name=name or _snake_case(type(self).__name__), reduction=values["reduction"], dtype=dtype)
-        if variance is not None:
-            # A trainable weight, sigma (the option is its square, as the reference's noise_sigma).
-            # Keras trains the variables of the model's layers: assign it to the model (see the docs).
-            self.noise_sigma = keras.Variable(float(np.sqrt(initial_variance)), trainable=True, dtype="float32",
-                                              autocast=False, name=f"{self.name}_noise_sigma")
+        for trainable in self.loss.trainable:
+            # Keras trains the variables of the model's layers: assign them to the model (see the docs).
+            variable = keras.Variable(initial[trainable.weight], trainable=True, dtype="float32", autocast=False,
+                                      name=f"{self.name}_{trainable.weight}")
+            if trainable.ascended:  # projected after each optimiser step
+                variable.constraint = keras.constraints.NonNeg()
+            setattr(self, trainable.weight, variable)
         if self.loss.stateful:
             start = ops.zeros(self.loss.state_size(values)) if initial_state is None else ops.convert_to_tensor(initial_state)
             # At least float32 and float64 where given, whatever the dtype policy (counts past
@@ -166,8 +167,9 @@ class _KerasLoss(keras.losses.Loss):
     def call(self, y_true, y_pred, weights=None):
         function = self.loss.function
         options = self.loss.function_options(self.options)
-        if self.loss.trainable_variance is not None:
-            options[self.loss.trainable_variance] = ops.square(ops.cast(self.noise_sigma.value, y_pred.dtype))
+        for trainable in self.loss.trainable:
+            weight = ops.cast(getattr(self, trainable.weight).value, y_pred.dtype)
+            options[trainable.option] = trainable.option_value(weight, ops.stop_gradient)
         if not self.loss.stateful:
             return function(y_pred, y_true, **options, weights=weights)
         self.loss.check_state_size(y_pred, self.options)
@@ -200,16 +202,17 @@ class _KerasLoss(keras.losses.Loss):
         and ``model.save``."""
         if self.loss.stateful:
             store["state"] = ops.convert_to_numpy(self.state.value)
-        if self.loss.trainable_variance is not None:
-            store["noise_sigma"] = ops.convert_to_numpy(self.noise_sigma.value)
+        for trainable in self.loss.trainable:
+            store[trainable.weight] = ops.convert_to_numpy(getattr(self, trainable.weight).value)
 
     def load_own_variables(self, store):
         """Restores the state saved by :meth:`save_own_variables`; a weights file without one
         (saved before the model was compiled) leaves it as it is."""
         if self.loss.stateful and "state" in store.keys():
             self.state.assign(ops.cast(ops.convert_to_tensor(np.asarray(store["state"])), self.state.dtype))
-        if self.loss.trainable_variance is not None and "noise_sigma" in store.keys():
-            self.noise_sigma.assign(np.asarray(store["noise_sigma"]))
+        for trainable in self.loss.trainable:
+            if trainable.weight in store.keys():
+                getattr(self, trainable.weight).assign(np.asarray(store[trainable.weight]))
 
     def _targets(self, y_true, y_pred):
         """``y_true`` as the core expects it, from what Keras hands over.
@@ -246,9 +249,15 @@ class _KerasLoss(keras.losses.Loss):
                   **{hook: _hook_config(self.options[hook]) for hook in _HOOKS if hook in self.options}}
         if self.loss.stateful:
             config["state"] = ops.convert_to_numpy(self.state.value).tolist()
-        if self.loss.trainable_variance is not None:  # the trained value
-            config[self.loss.trainable_variance] = float(np.square(ops.convert_to_numpy(self.noise_sigma.value)))
+        for trainable in self.loss.trainable:  # the trained values
+            config[trainable.option] = trainable.config_value(ops.convert_to_numpy(getattr(self, trainable.weight).value))
         return config
+
+    @property
+    def trainable_weights(self) -> list:
+        """The loss's trainable variables (Balanced MSE's sigma; AUC-margin's a, b, alpha), to
+        assign to the model so that ``fit`` trains them (``model.loss_variables = loss.trainable_weights``)."""
+        return [getattr(self, trainable.weight) for trainable in self.loss.trainable]
 
 
 def _loss_class(row: _layers.LossClass) -> type:

@@ -60,10 +60,10 @@ class _LossModule(nn.Module):
             # float64); Python sequences get torch's default float dtype.
             value = torch.as_tensor(values.pop(name))
             self.register_buffer(name, value if value.is_floating_point() else value.to(torch.get_default_dtype()))
-        variance = self.loss.trainable_variance
-        if variance is not None:
-            # A trainable weight: sigma, whose square is the option (as the reference's noise_sigma).
-            self.noise_sigma = nn.Parameter(torch.as_tensor(float(values.pop(variance))).sqrt())
+        for trainable in self.loss.trainable:
+            start = trainable.initial_weight(values.pop(trainable.option))
+            self.register_parameter(trainable.weight,
+                                    nn.Parameter(torch.as_tensor(start, dtype=torch.get_default_dtype())))
         self.options = values
         if self.loss.stateful:
             # All zeros until the first batch: each stateful loss reads zeros as "nothing seen yet".
@@ -87,8 +87,12 @@ class _LossModule(nn.Module):
     def forward(self, input, target, weights=None):
         options = self.loss.function_options(
             {**self.options, **{name: getattr(self, name) for name in self._buffer_options}})
-        if self.loss.trainable_variance is not None:
-            options[self.loss.trainable_variance] = self.noise_sigma.square()
+        for trainable in self.loss.trainable:
+            weight = getattr(self, trainable.weight)
+            if trainable.ascended and self.training and torch.is_grad_enabled():
+                with torch.no_grad():  # the projection onto >= 0 after the last optimiser step
+                    weight.clamp_(min=0)
+            options[trainable.option] = trainable.option_value(weight, torch.Tensor.detach)
         if not self.loss.stateful:
             return self.loss.function(input, target, **options, weights=weights)
         self.loss.check_state_size(input, self.options)

@@ -84,6 +84,7 @@ OPTIONS = {
     "DistributionFocalLoss": {},
     "FocalRegressionLoss": {"kind": "l1", "beta": np.float32(0.5)},
     "BalancedMSELoss": {"noise_variance": np.float32(0.8)},
+    "AUCMarginLoss": {"margin": np.float32(0.5), "alpha": 0.1},
 }
 assert sorted(OPTIONS) == sorted(row.name for row in LOSSES), "every class needs options here"
 ROWS = {row.name: row for row in LOSSES}
@@ -140,7 +141,7 @@ for name, options in OPTIONS.items():
     target = target_for(row)
     got = value(loss, target, logits, sample_weight=sample_weight)
     weights = sample_weight if row.reduces_class_axis else sample_weight[:, None]
-    expected = row.function(logits.astype("float64"), target, **row.function_options(options), weights=weights)
+    expected = row.function(logits.astype("float64"), target, **row.function_options(row.bind(options)), weights=weights)
     expected = expected[0] if isinstance(expected, tuple) else expected
     np.testing.assert_allclose(got, expected, rtol=2e-5, err_msg=name)
     config = json.loads(json.dumps(loss.get_config()))  # NumPy options are JSON lists
@@ -380,5 +381,26 @@ with tempfile.TemporaryDirectory() as directory:
     model.save(path)
     restored = keras.saving.load_model(path)
     assert np.isclose(float(keras.ops.convert_to_numpy(restored.loss.noise_sigma.value)), sigma, rtol=1e-6)
+
+# 9. AUC-margin's a, b, alpha, assigned to the model: fit descends a and b and ascends alpha (its
+# gradient reversed), which its constraint keeps non-negative; the trained values are saved.
+auc = ilk.AUCMarginLoss(margin=0.0, alpha=0.5)
+model = keras.Sequential([keras.Input((F,)), keras.layers.Dense(1, activation="sigmoid")])
+model.loss_variables = auc.trainable_weights
+model.compile(optimizer=keras.optimizers.SGD(0.5), loss=auc)
+separated = (features[:, 0] > 0).astype("float32")
+model.fit(dataset(features * 20, separated), epochs=2, verbose=0)  # beyond a margin of 0: alpha's ascent goes below 0
+a, b, alpha = (float(keras.ops.convert_to_numpy(v.value)) for v in auc.trainable_weights)
+assert alpha == 0.0 and a > b, (a, b, alpha)
+auc = ilk.AUCMarginLoss(margin=1.0)
+model.loss_variables = auc.trainable_weights
+model.compile(optimizer=keras.optimizers.SGD(0.5), loss=auc)
+model.fit(dataset(features, separated), epochs=2, verbose=0)
+a, b, alpha = (float(keras.ops.convert_to_numpy(v.value)) for v in auc.trainable_weights)
+assert alpha > 0.0 and np.isclose(auc.get_config()["alpha"], alpha), (a, b, alpha)
+scores = keras.ops.convert_to_numpy(model(features[:64]))[:, 0]
+np.testing.assert_allclose(value(auc, separated[:64], scores[:, None]),
+                           il.auc_margin_loss(scores.astype(np.float64), separated[:64].astype(np.float64), a, b, alpha),
+                           rtol=1e-5)
 
 print(f"keras {backend}: ok")

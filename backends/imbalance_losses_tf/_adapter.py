@@ -22,6 +22,12 @@ def is_array(value):
     return isinstance(value, (tf.Tensor, tf.Variable, np.ndarray))
 
 
+def read_variable(value):
+    """A ``tf.Variable`` argument as the tensor of its value (a read that a tape records, so
+    gradients reach the variable); any other value as given."""
+    return tf.convert_to_tensor(value) if isinstance(value, tf.Variable) else value
+
+
 def executing_eagerly():
     """Inside a ``tf.function`` (Keras' train step) a loss is traced inline, not compiled apart."""
     return tf.executing_eagerly()

@@ -7,4 +7,4 @@ PACKAGE_VARIABLE = "IMBALANCE_LOSSES_CONFORMANCE_PACKAGE"
 # modules), in report order. A new family is one name here.
 FAMILY_NAMES = ("sigmoid", "softmax", "truncated", "ghm", "dice", "logit_adjust", "multilabel", "poly", "asymmetric",
                 "seesaw", "eqlv2", "equalization", "distribution_balanced", "tversky", "mcc", "lovasz", "compound",
-                "detection", "regression")
+                "detection", "auc", "regression")

@@ -171,6 +171,9 @@ def loss_function(function):
     def public(logits, *args, **options):
         options = {name: python_value(value) for name, value in options.items()}
         adapter = adapter_for(framework_of(logits))
+        read = getattr(adapter, "read_variable", None)
+        if read is not None:  # variables given as arguments (a trainable AUC-margin `a`) as their values
+            args, options = tuple(read(a) for a in args), {name: read(v) for name, v in options.items()}
         # Value checks read arrays on the host: with them on, a loss runs as written.
         if hasattr(adapter, "compile") and adapter.executing_eagerly() and not value_checks_enabled():
             return EAGER_COMPILATION(adapter, function, logits, args, options)
