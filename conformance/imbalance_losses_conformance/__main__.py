@@ -103,7 +103,7 @@ def _peers(argv) -> int:
     from .peers.report import DTYPES, run_peers, write_json, write_markdown
 
     parser = argparse.ArgumentParser(prog="imbalance-losses peers", description=(
-        "Run the other libraries' implementations (optax, Keras, kornia, MONAI, timm, segmentation_models_pytorch, "
+        "Run the other libraries' implementations (optax, Keras, kornia, MONAI, timm, segmentation_models_pytorch, LibAUC, "
         "torchvision: those installed) over the conformance cases through an explicit option mapping each, against "
         "the same float64 oracles, and report per cell: agrees, differs by convention (with the mapping), or wrong."))
     parser.add_argument("--library", action="append", choices=[lib.name for lib in libraries()],

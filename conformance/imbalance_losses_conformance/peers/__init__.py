@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 # Library modules, in report order (a new peer library is one module and one name here).
-LIBRARY_MODULES = ("optax", "keras", "kornia", "monai", "timm", "smp", "torchvision")
+LIBRARY_MODULES = ("optax", "keras", "kornia", "monai", "timm", "smp", "libauc", "torchvision")
 
 
 @dataclass(frozen=True)

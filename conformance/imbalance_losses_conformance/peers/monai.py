@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import Convention, Library, Port
 from ._mapping import torch_reduced
+from .libauc import FLOAT32_PRIOR, auc_variables
 
 IMAGES = ("NCHW",)
 
@@ -77,6 +78,10 @@ LIBRARY = Library("MONAI", "monai", "torch", subpackage="losses", ports=(
          float64_note="MONAI's sigmoid focal loss computes in float32, float64 inputs too",
          known={"soft_none": "for soft targets MONAI's focal factor is sigmoid(-x (2t - 1))^γ; ours (as torchvision "
                              "and optax) is (1 - p_t)^γ with p_t = p t + (1 - p)(1 - t): equal for 0/1 targets"}),
+    Port("monai.losses.AUCMLoss(margin=m) with parameters a, b, alpha", "auc_margin_loss",
+         "il.auc_margin_loss(x, y, a, b, alpha, margin=m)", ("default",),
+         lambda monai, x, y, o: auc_variables(monai.AUCMLoss(margin=o["margin"]), x, o)(
+             x.reshape(-1, 1), y.reshape(-1, 1)), float64_note=FLOAT32_PRIOR),
     Port("monai.losses.MCCLoss(sigmoid=True, batch=True, smooth_dr=s, reduction='none')", "mcc_loss",
          "il.mcc_loss(x, y, smooth=s, class_axis=1, reduction='none')", ("class_axis_none",),
          lambda monai, x, y, o: monai.MCCLoss(sigmoid=True, batch=True, smooth_dr=o["smooth"], reduction="none")(
