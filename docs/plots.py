@@ -261,3 +261,25 @@ def auc_margin():
     left.set(xlabel="score $s$", ylabel="$F$", title="per-sample term (p = 0.1)")
     right.set(xlabel="score $s$", ylabel="$\\partial F/\\partial s$", title="gradient")
     left.legend()
+
+
+def unified_focal():
+    """The asymmetric unified focal loss's two parts: the focal term of a background and of a
+    foreground pixel over its probability, and the focal Tversky exponent of each kind of set."""
+    fig, left, right = _panels()
+    delta, gamma = 0.6, 0.5
+    logits = np.stack([np.log(P), np.log1p(-P)], axis=-1)  # p is class 0's probability, then class 1's
+    for label, alpha, g, flip in (("background, (1−δ)(1−p)^γ CE", [1 - delta, 0.0], gamma, False),
+                                  ("foreground, δ CE", [0.0, delta], 0.0, True)):
+        x = logits[:, ::-1] if flip else logits
+        left.plot(P, il.softmax_focal_loss(x, np.full(len(P), int(flip)), alpha=alpha, gamma=g, reduction="none"),
+                  label=label)
+    left.plot(P, -np.log(P), "k:", label="CE")
+    left.set(xlabel="p of the true class", ylabel="loss", title="focal term", ylim=(0, 4))
+    error = np.linspace(0.0, 1.0, 400)
+    right.plot(error, error, label="background: 1 − TI")
+    for g in (0.2, 0.5, 0.8):
+        right.plot(error, error ** (1 - g), label=f"foreground: (1 − TI)^{1 - g:.1f}")
+    right.set(xlabel="1 − TI of a set", ylabel="loss", title="focal Tversky term")
+    left.legend(fontsize="small")
+    right.legend(fontsize="small")

@@ -9,6 +9,7 @@ from .core.asymmetric import asymmetric_loss, softmax_asymmetric_loss
 from .core.auc import auc_margin_loss
 from .core.class_weights import class_prior, class_weights, deferred_reweighting, sampling_weights
 from .core.compound import (
+    asymmetric_unified_focal_loss,
     dice_cross_entropy_loss,
     dice_focal_loss,
     softmax_dice_cross_entropy_loss,
@@ -54,6 +55,7 @@ __all__ = [
     "__version__",
     "adjust_logits",
     "asymmetric_loss",
+    "asymmetric_unified_focal_loss",
     "auc_margin_loss",
     "balanced_mse_loss",
     "balanced_softmax_cross_entropy",

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import (
     asymmetric_loss,
+    asymmetric_unified_focal_loss,
     auc_margin_loss,
     balanced_mse_loss,
     balanced_softmax_cross_entropy,
@@ -274,6 +275,7 @@ LOSSES = (
     LossClass("DiceFocalLoss", dice_focal_loss, ELEMENTWISE),
     LossClass("SoftmaxDiceCrossEntropyLoss", softmax_dice_cross_entropy_loss, CLASSES),
     LossClass("SoftmaxDiceFocalLoss", softmax_dice_focal_loss, CLASSES),
+    LossClass("AsymmetricUnifiedFocalLoss", asymmetric_unified_focal_loss, CLASSES),
     LossClass("VarifocalLoss", varifocal_loss, ELEMENTWISE),
     LossClass("QualityFocalLoss", quality_focal_loss, ELEMENTWISE),
     LossClass("DistributionFocalLoss", distribution_focal_loss, BINS),

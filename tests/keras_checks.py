@@ -79,6 +79,7 @@ OPTIONS = {
     "DiceFocalLoss": {"gamma": 1.0},
     "SoftmaxDiceCrossEntropyLoss": {"class_weights": np.array([1.0, 2.0, 0.5])},
     "SoftmaxDiceFocalLoss": {"focal_weight": 2.0},
+    "AsymmetricUnifiedFocalLoss": {"delta": np.float32(0.7), "per_image": False},
     "VarifocalLoss": {"alpha": np.float32(0.5), "iou_weighted": False},
     "QualityFocalLoss": {"beta": 1.5},
     "DistributionFocalLoss": {},

@@ -417,3 +417,83 @@ def test_mcc_counts_true_negatives_where_dice_does_not():
     assert il.dice_loss(padded_logits, padded_targets, smooth=0.0) == pytest.approx(
         il.dice_loss(small, targets, smooth=0.0), abs=0.005)
     assert il.mcc_loss(padded_logits, padded_targets) < il.mcc_loss(small, targets) - 0.05
+
+
+# --- asymmetric unified focal loss ---------------------------------------------------
+
+
+def _authors_unified_focal(y_true, y_pred, weight=0.5, delta=0.6, gamma=0.5):
+    """Yeung et al.'s ``asym_unified_focal_loss`` (mlyg/unified-focal-loss, Keras), transcribed to
+    NumPy: channels last, two channels (0 background, 1 foreground), softmax probabilities."""
+    epsilon = 1e-7  # keras.backend.epsilon()
+    y_pred = np.clip(y_pred, epsilon, 1 - epsilon)
+    # asymmetric_focal_tversky_loss(delta, gamma): per image and class over the spatial axes
+    tp = np.sum(y_true * y_pred, axis=(1, 2))
+    fn = np.sum(y_true * (1 - y_pred), axis=(1, 2))
+    fp = np.sum((1 - y_true) * y_pred, axis=(1, 2))
+    dice_class = (tp + epsilon) / (tp + delta * fn + (1 - delta) * fp + epsilon)
+    back_dice = 1 - dice_class[:, 0]
+    fore_dice = (1 - dice_class[:, 1]) * np.power(1 - dice_class[:, 1], -gamma)
+    tversky = np.mean(np.stack([back_dice, fore_dice], axis=-1))
+    # asymmetric_focal_loss(delta, gamma)
+    cross_entropy = -y_true * np.log(y_pred)
+    back_ce = (1 - delta) * np.power(1 - y_pred[..., 0], gamma) * cross_entropy[..., 0]
+    fore_ce = delta * cross_entropy[..., 1]
+    focal = np.mean(np.sum(np.stack([back_ce, fore_ce], axis=-1), axis=-1))
+    return weight * tversky + (1 - weight) * focal
+
+
+@pytest.mark.parametrize("options", [{}, {"weight": 0.3, "delta": 0.7, "gamma": 0.2}])
+def test_unified_focal_is_the_authors_loss_for_two_classes(rng, options):
+    logits, labels = rng.normal(size=(3, 6, 5, 2)) * 2, rng.integers(0, 2, (3, 6, 5))
+    labels[0] = 0  # an image without foreground: its foreground set's loss is near 1 in both
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
+    expected = _authors_unified_focal(np.eye(2)[labels], probabilities, **options)
+    assert il.asymmetric_unified_focal_loss(logits, labels, **options) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("weight", [0.5, 0.2])
+def test_unified_focal_equals_monai_binary_through_its_weighting(monai_losses, rng, weight):
+    """MONAI's binary AsymmetricUnifiedFocalLoss(weight=w) weights its focal term by w and averages
+    it over the two classes: (1 - w/2) times ours with weight (1 - w)/(1 - w/2)."""
+    logits, labels = rng.normal(size=(2, 2, 4, 4)) * 2, rng.integers(0, 2, (2, 4, 4))
+    x = _torch(logits)[0].softmax(1)
+    t = _torch(_one_hot(labels, 2))[0]
+    peer = monai_losses.AsymmetricUnifiedFocalLoss(weight=weight, delta=0.6, gamma=0.5)
+    ours = il.asymmetric_unified_focal_loss(logits, labels, axis=1, weight=(1 - weight) / (1 - weight / 2))
+    assert (1 - weight / 2) * ours == pytest.approx(float(peer(x, t)), rel=1e-12)
+
+
+def test_unified_focal_suppresses_the_background_and_enhances_the_foreground(segmentation):
+    """Its parts, class by class: the focal term's background is focal-suppressed (gamma) and weighted
+    1 - delta, its foreground plain cross-entropy weighted delta; the Tversky term raises the foreground's
+    1 - TI to 1 - gamma < 1 (a nearly-right foreground set keeps a large loss)."""
+    logits, labels = segmentation
+    focal_only = il.asymmetric_unified_focal_loss(logits, labels, axis=1, weight=0.0, delta=0.6, gamma=0.5)
+    background = il.softmax_focal_loss(logits, labels, axis=1, alpha=[0.4, 0.0, 0.0], gamma=0.5)
+    foreground = il.softmax_cross_entropy(logits, labels, axis=1, class_weights=None, reduction="none")
+    foreground = 0.6 * np.mean(np.where(labels > 0, foreground, 0.0))
+    assert focal_only == pytest.approx(background + foreground, rel=1e-12)
+    tversky_only = il.asymmetric_unified_focal_loss(logits, labels, axis=1, weight=1.0, delta=0.6, gamma=0.5)
+    per_class = il.softmax_tversky_loss(logits, labels, axis=1, alpha=0.4, beta=0.6, smooth=1e-7, per_image=True,
+                                        reduction="none")
+    per_class[:, 1:] = per_class[:, 1:] ** 0.5
+    assert tversky_only == pytest.approx(per_class.mean(), rel=1e-12)
+
+
+def test_unified_focal_perfect_foreground_has_a_finite_gradient(autodiff_framework):
+    """(1 - TI)^(1 - gamma) has an infinite slope at TI = 1: a perfect set gets loss 0 and gradient 0."""
+    f = autodiff_framework
+    labels = np.array([[0, 1, 2, 1]])
+    logits = np.where(np.eye(3)[labels] > 0, 60.0, -60.0)
+    _, gradient = f.value_and_grad(lambda x: il.asymmetric_unified_focal_loss(x, f.asarray(labels), smooth=0.0),
+                                   f.asarray(logits))
+    assert np.all(np.isfinite(f.to_numpy(gradient)))
+
+
+def test_unified_focal_options_are_checked(segmentation):
+    logits, labels = segmentation
+    with pytest.raises(ValueError, match="gamma"):
+        il.asymmetric_unified_focal_loss(logits, labels, axis=1, gamma=1.0)
+    with pytest.raises(ValueError, match="reduction"):
+        il.asymmetric_unified_focal_loss(logits, labels, axis=1, reduction="none")

@@ -1,5 +1,5 @@
 """The measured example of the segmentation section of docs/choosing.md (run from the
-repository root: ``python docs/scripts/segmentation_example.py``; about 35 seconds on
+repository root: ``python docs/scripts/segmentation_example.py``; about 40 seconds on
 2 CPU cores).
 
 Synthetic 32 x 32 images with three classes: background, a large "organ" disc (about
@@ -48,6 +48,7 @@ LOSSES = {
     "generalized Dice": lambda x, y: il.generalized_dice_loss(x, y, axis=1),
     "Lovász-softmax + CE": lambda x, y: il.lovasz_softmax_loss(x, y, axis=1, per_image=True)
     + il.softmax_cross_entropy(x, y, axis=1),
+    "asymmetric unified focal": lambda x, y: il.asymmetric_unified_focal_loss(x, y, axis=1),
 }
 
 

@@ -1,5 +1,6 @@
 """Compound losses: an overlap loss plus a per-element loss, as segmentation users write
-by hand (MONAI's ``DiceCELoss``; see :func:`softmax_dice_focal_loss` for ``DiceFocalLoss``).
+by hand (MONAI's ``DiceCELoss``; see :func:`softmax_dice_focal_loss` for ``DiceFocalLoss``),
+and Yeung et al.'s asymmetric unified focal loss, which is one such sum.
 
 Both terms see the same targets, ``ignore_index``, ``weights`` and ``replica_sum``, so
 one set of target conventions covers the sum. Each term is reduced on its own (the
@@ -12,9 +13,11 @@ from .dice import dice_loss, softmax_dice_loss
 from .dispatch import loss_function
 from .sigmoid import sigmoid_cross_entropy, sigmoid_focal_loss
 from .softmax import softmax_cross_entropy, softmax_focal_loss
+from .tversky import softmax_tversky
 from .validation import check_number, invalid_argument
 
-__all__ = ["dice_cross_entropy_loss", "dice_focal_loss", "softmax_dice_cross_entropy_loss", "softmax_dice_focal_loss"]
+__all__ = ["asymmetric_unified_focal_loss", "dice_cross_entropy_loss", "dice_focal_loss",
+           "softmax_dice_cross_entropy_loss", "softmax_dice_focal_loss"]
 
 
 def _weighted_sum(logits, labels, terms, *, reduction, shared):
@@ -241,5 +244,100 @@ def softmax_dice_focal_loss(
         ("dice_weight", dice_weight, softmax_dice_loss,
          {"smooth": smooth, "per_image": per_image, "ignore_empty": ignore_empty}),
         ("focal_weight", focal_weight, softmax_focal_loss, {"gamma": gamma, "alpha": alpha}),
+    ], reduction=reduction,
+        shared={"ignore_index": ignore_index, "axis": axis, "weights": weights, "replica_sum": replica_sum})
+
+
+@loss_function
+def asymmetric_unified_focal_loss(
+    logits,
+    labels,
+    *,
+    weight=0.5,
+    delta=0.6,
+    gamma=0.5,
+    smooth=1e-7,
+    per_image=True,
+    ignore_index=None,
+    axis=-1,
+    weights=None,
+    reduction="mean",
+    replica_sum=None,
+):
+    r"""Asymmetric unified focal loss (Yeung et al.), multi-class: class 0 is the background,
+    suppressed by the focal terms; every other class is foreground, enhanced.
+
+    .. math::
+
+        \mathcal{L} = \lambda\,\mathcal{L}_{\text{aFT}} + (1 - \lambda)\,\mathcal{L}_{\text{aF}}
+
+    The asymmetric focal Tversky term, per image and class (``per_image``), with the
+    Tversky index :math:`TI_c = (TP_c + s)/(TP_c + \delta\,FN_c + (1 - \delta)FP_c + s)`:
+
+    .. math::
+
+        \mathcal{L}_{\text{aFT}} = \operatorname{mean}_{\text{images}}\frac{1}{C}\Big[(1 - TI_0)
+            + \sum_{c \ge 1} (1 - TI_c)^{1 - \gamma}\Big]
+
+    and the asymmetric focal term, per element, summed over classes:
+
+    .. math::
+
+        \mathcal{L}_{\text{aF}} = \operatorname{mean}_i\Big[-(1 - \delta)\,t_{i0}(1 - p_{i0})^\gamma \log p_{i0}
+            - \delta \sum_{c \ge 1} t_{ic} \log p_{ic}\Big],\qquad p_i = \operatorname{softmax}(x_i)
+
+    For two classes it is the authors' binary loss (mlyg/unified-focal-loss, whose
+    defaults these are); their classes generalise as background and foreground. Each
+    term is written from the package's pieces: :func:`softmax_focal_tversky_loss`'s
+    sets with a per-class exponent (1 for the background, :math:`1 - \gamma` for the
+    foreground; a perfect set has loss and gradient 0) and two closed-form
+    :func:`softmax_focal_loss` terms (per-class :math:`\alpha` of :math:`1 - \delta` for the
+    background with focusing :math:`\gamma`, :math:`\delta` for the foreground without).
+    The authors clip probabilities to :math:`[10^{-7}, 1 - 10^{-7}]`; here the
+    log-probabilities are exact (saturated logits give the limit, not
+    :math:`-\log 10^{-7}`).
+
+    MONAI's binary ``AsymmetricUnifiedFocalLoss(weight=w)`` multiplies its focal term by
+    ``w`` and averages that term over the two classes: it is
+    ``(1 - w/2) * asymmetric_unified_focal_loss(weight=(1 - w)/(1 - w/2))`` on its
+    probabilities' logits (its default ``delta`` is 0.7).
+
+    Parameters
+    ----------
+    logits : array, shape ``(..., C, ...)``, e.g. ``(N, C, H, W)`` with ``axis=1``
+    labels : integer class indices or floating one-hot/soft targets
+    weight : float in [0, 1], default=0.5
+        :math:`\lambda`, the share of the focal Tversky term.
+    delta : float in [0, 1], default=0.6
+        :math:`\delta`: the weight of the false negatives in the Tversky index and of
+        the foreground in the focal term.
+    gamma : float in [0, 1), default=0.5
+        :math:`\gamma`: the background's focal suppression and the foreground's focal
+        Tversky enhancement (an exponent :math:`1 - \gamma`, so below 1).
+    smooth : float >= 0, default=1e-7
+        :math:`s` of the Tversky index (the authors' epsilon).
+    per_image : bool, default=True
+        Tversky sets per image and class (the authors'); False pools the batch.
+    ignore_index, axis, weights, replica_sum
+        As in :func:`softmax_dice_cross_entropy_loss`, for both terms.
+    reduction : {"mean", "sum"}, default="mean"
+        Each term reduced on its own (sets; elements), then weighted and added.
+
+    References
+    ----------
+    Yeung et al., `Unified Focal loss: Generalising Dice and cross entropy-based losses
+    to handle class imbalanced medical image segmentation
+    <https://arxiv.org/abs/2102.04525>`_, Computerized Medical Imaging and Graphics 2022.
+    """
+    weight = check_number("weight", weight, low=0, high=1)
+    delta = check_number("delta", delta, low=0, high=1)
+    gamma = check_number("gamma", gamma, low=0, high=1, high_open=True)
+    others = [0.0] * (logits.shape[axis] - 1)  # the class axis is static (known when traced)
+    return _weighted_sum(logits, labels, [
+        ("weight", weight, softmax_tversky,
+         {"power": [1.0] + [1 - gamma] * len(others), "alpha": 1 - delta, "beta": delta, "smooth": smooth,
+          "per_sample": False, "per_image": per_image, "ignore_empty": False}),
+        ("1 - weight", 1 - weight, softmax_focal_loss, {"alpha": [1 - delta, *others], "gamma": gamma}),
+        ("1 - weight", 1 - weight, softmax_focal_loss, {"alpha": [0.0, *(delta for _ in others)], "gamma": 0.0}),
     ], reduction=reduction,
         shared={"ignore_index": ignore_index, "axis": axis, "weights": weights, "replica_sum": replica_sum})

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..checks import Case
 from ._common import (
     CLASS_WEIGHTS,
+    EXTREME,
     IMAGE_SHAPES,
     element_weights_binary,
     element_weights_classes,
@@ -29,3 +33,12 @@ def cases():
                                                                                     "label_smoothing": 0.1}})
     yield from softmax_cases("softmax_dice_focal_loss", {"default": {}, **{
         name: {**options, "gamma": 1.0, "alpha": 0.25} for name, options in SOFTMAX.items()}})
+    unified = "asymmetric_unified_focal_loss"
+    yield from softmax_cases(unified, {
+        "default": {},
+        "ignore_index_weights_sum": {"ignore_index": -100, "reduction": "sum", "weight": 0.7,
+                                     "weights": element_weights_classes},
+        "pooled_weight_delta_gamma": {"per_image": False, "weight": 0.3, "delta": 0.7, "gamma": 0.2, "smooth": 1.0},
+        "soft": {"gamma": 0.9},
+    }, extreme=False)
+    yield f"{unified}/extreme", Case(unified, EXTREME, np.array([0, 1, 2]), {})
