@@ -10,8 +10,11 @@ Keras backend. As native losses, it honours the Keras mask of ``y_pred``
 core's element ``weights``, so ``"mean"`` is the one weighted-mean rule of
 imbalance_losses (equal to Keras' for 0/1 masks). The class axis is last.
 ``get_config`` is JSON (NumPy options become lists) and keeps ``replica_sum`` (and ``replica_gather``)
-and the current state of a stateful loss (GHM, Seesaw, EQLv2), which lives in
-a non-trainable ``keras.Variable``.
+and the current state of a stateful loss (GHM, Seesaw, EQLv2, EFL), which lives in
+a non-trainable ``keras.Variable``. Trainable options (Balanced MSE's noise sigma;
+AUC-margin's a, b and alpha, alpha's gradient reversed and kept non-negative by a
+constraint) are trainable variables, listed by ``trainable_weights``: assign them to
+the model so that ``fit`` trains them.
 
 >>> import keras
 >>> from imbalance_losses.keras import SoftmaxFocalLoss

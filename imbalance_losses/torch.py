@@ -4,8 +4,9 @@ A layer above the core, built from the table in ``imbalance_losses._layers``:
 each module holds its options, keeps array options (class weights, alpha,
 prior, pos_weight) as buffers so that ``.to()`` moves them and ``state_dict``
 saves them, keeps the state of a stateful loss (GHM's moving average,
-Seesaw's class counts, EQLv2's gradient sums) as the buffer ``state``, and calls
-the core function. No loss math lives here. As in
+Seesaw's class counts, EQLv2's and EFL's gradient sums) as the buffer ``state``, holds
+trainable options (Balanced MSE's noise sigma; AUC-margin's a, b and alpha, alpha's
+gradient reversed) as parameters, and calls the core function. No loss math lives here. As in
 ``nn.CrossEntropyLoss``, the class axis of the softmax family is 1 and
 ``ignore_index`` defaults to -100.
 
@@ -54,7 +55,9 @@ class _LossModule(nn.Module):
         super().__init__()
         defaults = _CLASS_DEFAULTS if self.loss.layout == _layers.CLASSES else None
         values = self.loss.bind(options, defaults)
-        self._buffer_options = [name for name, value in values.items() if _is_array_option(value)]
+        trained = {trainable.option for trainable in self.loss.trainable}
+        self._buffer_options = [name for name, value in values.items()
+                                if _is_array_option(value) and name not in trained]
         for name in self._buffer_options:
             # as_tensor keeps the dtype of tensors and NumPy arrays (float64 class weights stay
             # float64); Python sequences get torch's default float dtype.

@@ -385,14 +385,18 @@ with tempfile.TemporaryDirectory() as directory:
 
 # 9. AUC-margin's a, b, alpha, assigned to the model: fit descends a and b and ascends alpha (its
 # gradient reversed), which its constraint keeps non-negative; the trained values are saved.
-auc = ilk.AUCMarginLoss(margin=0.0, alpha=0.5)
-model = keras.Sequential([keras.Input((F,)), keras.layers.Dense(1, activation="sigmoid")])
+separated = (features[:, 0] > 0).astype("float32")
+scorer = keras.layers.Dense(1, activation="sigmoid", trainable=False)
+model = keras.Sequential([keras.Input((F,)), scorer])
+# Scores already separated (near 1 and 0): their difference is beyond the margin.
+scorer.set_weights([np.array([[20.0], [0.0], [0.0], [0.0]]), np.zeros(1)])
+auc = ilk.AUCMarginLoss(margin=0.5, a=1.0, alpha=0.5)
 model.loss_variables = auc.trainable_weights
 model.compile(optimizer=keras.optimizers.SGD(0.5), loss=auc)
-separated = (features[:, 0] > 0).astype("float32")
-model.fit(dataset(features * 20, separated), epochs=2, verbose=0)  # beyond a margin of 0: alpha's ascent goes below 0
+model.fit(dataset(features, separated), epochs=2, verbose=0)  # alpha's ascent goes below 0: projected to 0
 a, b, alpha = (float(keras.ops.convert_to_numpy(v.value)) for v in auc.trainable_weights)
-assert alpha == 0.0 and a > b, (a, b, alpha)
+assert alpha == 0.0 and a > 0.9 and b < 0.1, (a, b, alpha)
+model = keras.Sequential([keras.Input((F,)), keras.layers.Dense(1, activation="sigmoid")])
 auc = ilk.AUCMarginLoss(margin=1.0)
 model.loss_variables = auc.trainable_weights
 model.compile(optimizer=keras.optimizers.SGD(0.5), loss=auc)

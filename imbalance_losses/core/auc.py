@@ -20,6 +20,11 @@ from .validation import check_array_values, check_number, invalid_argument
 __all__ = ["auc_margin_loss"]
 
 
+def _sides(y, p):
+    """The positive and negative terms' weights ``(1 - p) y`` and ``p (1 - y)``."""
+    return (1 - p) * y, p * (1 - y)
+
+
 @closed_form("auc_margin")
 def auc_margin(xp, s, y, a, b, alpha, p, *, margin):
     r"""The per-sample objective :math:`F(s; a, b, \alpha)` (Yuan et al., eq. 4):
@@ -32,29 +37,30 @@ def auc_margin(xp, s, y, a, b, alpha, p, *, margin):
     Its mean over samples equals LibAUC's ``AUCMLoss`` (``version="v1"``), whose
     ``torch.mean`` of masked terms is this mean.
     """
-    pos, neg = (1 - p) * y, p * (1 - y)
+    pos, neg = _sides(y, p)
     d_pos, d_neg = s - a, s - b
     prior = p * (1 - p)
-    value = pos * d_pos * d_pos + neg * d_neg * d_neg + 2 * alpha * (prior * margin + (neg - pos) * s) - prior * alpha * alpha
-    return value, ()
+    dual = 2 * alpha * (prior * margin + (neg - pos) * s) - prior * alpha * alpha
+    return pos * d_pos * d_pos + neg * d_neg * d_neg + dual, ()
 
 
 @auc_margin.defderivative
 def _(xp, s, y, a, b, alpha, p, *, saved, margin):
     # dF/ds = 2(1 - p) y (s - a) + 2p(1 - y)(s - b) + 2 alpha (p(1 - y) - (1 - p) y).
-    pos, neg = (1 - p) * y, p * (1 - y)
+    pos, neg = _sides(y, p)
     return 2 * (pos * (s - a) + neg * (s - b) + alpha * (neg - pos))
 
 
 @auc_margin.defcurvature
 def _(xp, s, y, a, b, alpha, p, *, saved, fisher, margin):
     # d2F/ds2 = 2(1 - p) y + 2p(1 - y) >= 0: the exact curvature is its own positive form.
-    return 2 * ((1 - p) * y + p * (1 - y))
+    pos, neg = _sides(y, p)
+    return 2 * (pos + neg)
 
 
 def _variable_derivatives(s, y, a, b, alpha, p, margin):
     """``dF/da, dF/db, dF/dalpha`` per element: the gradients of the auxiliary variables."""
-    pos, neg = (1 - p) * y, p * (1 - y)
+    pos, neg = _sides(y, p)
     prior = p * (1 - p)
     return -2 * pos * (s - a), -2 * neg * (s - b), 2 * (prior * margin + (neg - pos) * s) - 2 * prior * alpha
 
@@ -172,11 +178,12 @@ def auc_margin_loss(scores, targets, a, b, alpha, *, margin=1.0, positive_rate=N
         per_class = any(v.ndim == 1 for v, _ in variables)
         p = _batch_positive_rate(call, y, w, per_class, replica_sum)
     arrays = (y, *(call.stop_gradient(v) for v, _ in variables), p)
-    derivatives = _variable_derivatives(call.stop_gradient(s), *arrays, margin)
     addend = None
-    for (variable, trained), derivative in zip(variables, derivatives, strict=True):
-        if trained:  # value 0, gradient dF/dvariable in closed form
-            part = (variable - call.stop_gradient(variable)) * call.stop_gradient(derivative)
-            addend = part if addend is None else addend + part
+    if any(trained for _, trained in variables):
+        derivatives = _variable_derivatives(call.stop_gradient(s), *arrays, margin)
+        for (variable, trained), derivative in zip(variables, derivatives, strict=True):
+            if trained:  # value 0, gradient dF/dvariable in closed form
+                part = (variable - call.stop_gradient(variable)) * derivative
+                addend = part if addend is None else addend + part
     return WeightedTerm(call, auc_margin, s, arrays, {"margin": margin}, weights=w, addend=addend).reduce(
         reduction, replica_sum)
