@@ -39,15 +39,26 @@ def write_class_table(app):
     """``_generated/framework-classes.md``: every framework class, from the one class table
     (``imbalance_losses._layers.LOSSES``), so that api.md lists each class the moment its
     row exists."""
-    from imbalance_losses._layers import CLASSES, ELEMENTWISE, LOSSES, MULTILABEL
+    from imbalance_losses._layers import (
+        BINS,
+        CLASSES,
+        ELEMENTWISE,
+        LOSSES,
+        MULTILABEL,
+        MULTILABEL_INDICES,
+        TARGET_VECTORS,
+    )
 
     layouts = {ELEMENTWISE: "targets of the logits' shape", CLASSES: "class axis (1 in torch, last in Keras)",
-               MULTILABEL: "multi-label rows (last axis)"}
-    rows = ["| class (`imbalance_losses.torch` and `.keras`) | wraps | inputs | state |", "|---|---|---|---|"]
+               MULTILABEL: "multi-label rows (last axis)", MULTILABEL_INDICES: "positive class indices",
+               TARGET_VECTORS: "regression targets (last axis)", BINS: "bins on the last axis, a position per row"}
+    rows = ["| class (`imbalance_losses.torch` and `.keras`) | wraps | inputs | state and trainable weights |",
+            "|---|---|---|---|"]
     for row in LOSSES:
-        state = "`state` buffer / variable, shape " + str(row.state_shape).replace("'", "") if row.stateful else ""
+        held = ["`state` buffer / variable, shape " + str(row.state_shape).replace("'", "")] if row.stateful else []
+        held += [f"trainable `{t.weight}`" + (" (ascended)" if t.ascended else "") for t in row.trainable]
         rows.append(f"| `{row.name}` | {{func}}`~imbalance_losses.{row.function.__name__}` | "
-                    f"{layouts.get(row.layout, 'positive class indices')} | {state} |")
+                    f"{layouts[row.layout]} | {', '.join(held)} |")
     target = os.path.join(app.srcdir, "_generated", "framework-classes.md")
     os.makedirs(os.path.dirname(target), exist_ok=True)
     text = "\n".join(rows) + "\n"
