@@ -175,15 +175,10 @@ def equalized_focal_loss(logits, targets, *, gamma_b=2.0, scale_factor=8.0, alph
         :math:`s`, how much an unbalanced class's focusing factor grows.
     alpha : float in [0, 1] or None, default=0.25
         Focal's weight of the positives; None switches :math:`\alpha_t` off.
-    state : array of shape ``(2, C)``, default=None
-        ``[P, Q]`` returned by the previous call; None starts from zeros.
-    weights : array broadcastable to ``logits``, default=None
-        Element weights; they also weight the accumulated gradients.
-    reduction : {"mean", "sum", "none"}, default="mean"
-    replica_sum : callable, default=None
-        A function summing an array over data-parallel replicas (e.g.
-        ``imbalance_losses.torch.replica_sum()``): the sums then grow by the global
-        batch's gradients, as the authors' all-reduce, and the mean covers the global batch.
+    state, weights, reduction, replica_sum
+        As in :func:`eqlv2_loss`: the sums ``[P, Q]`` of shape ``(2, C)`` (None starts
+        from zeros), element weights (they weight the sums too), and the hook under
+        which the sums grow by the global batch's gradients (the authors' all-reduce).
 
     Returns
     -------
