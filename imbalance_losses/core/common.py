@@ -295,10 +295,12 @@ def power(xp, base, exponent):
 
 def _power_of_positive_base(xp, base, exponent):
     # The derivative of b^e is infinite at b = 0 for e < 1. A base that is exactly 0 is an
-    # underflowed complement whose own derivative is 0 too: the chain rule's product
-    # must be 0 there (a second derivative of a focal term), not inf * 0 = NaN.
+    # underflowed complement (or a set's loss at perfect agreement) whose own derivative
+    # is 0 too: the chain rule's product must be 0 there (a second derivative of a focal
+    # term, the gradient of focal Tversky), not inf * 0 = NaN. Elsewhere 0 * base: 0 at
+    # a base of 0, and a NaN base (from a NaN logit) stays NaN.
     positive = base > 0
-    return xp.where(positive, xp.pow(xp.where(positive, base, 1.0), exponent), 0.0)
+    return xp.where(positive, xp.pow(xp.where(positive, base, 1.0), exponent), 0 * base)
 
 
 def logsumexp(call: LossCall, x, axis=-1, keepdims=False):

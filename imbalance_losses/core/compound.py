@@ -332,12 +332,12 @@ def asymmetric_unified_focal_loss(
     weight = check_number("weight", weight, low=0, high=1)
     delta = check_number("delta", delta, low=0, high=1)
     gamma = check_number("gamma", gamma, low=0, high=1, high_open=True)
-    others = [0.0] * (logits.shape[axis] - 1)  # the class axis is static (known when traced)
+    foreground = logits.shape[axis] - 1  # the class axis is static (known when traced)
     return _weighted_sum(logits, labels, [
         ("weight", weight, softmax_tversky,
-         {"power": [1.0] + [1 - gamma] * len(others), "alpha": 1 - delta, "beta": delta, "smooth": smooth,
+         {"exponent": [1.0] + [1 - gamma] * foreground, "alpha": 1 - delta, "beta": delta, "smooth": smooth,
           "per_sample": False, "per_image": per_image, "ignore_empty": False}),
-        ("1 - weight", 1 - weight, softmax_focal_loss, {"alpha": [1 - delta, *others], "gamma": gamma}),
-        ("1 - weight", 1 - weight, softmax_focal_loss, {"alpha": [0.0, *(delta for _ in others)], "gamma": 0.0}),
+        ("1 - weight", 1 - weight, softmax_focal_loss, {"alpha": [1 - delta] + [0.0] * foreground, "gamma": gamma}),
+        ("1 - weight", 1 - weight, softmax_focal_loss, {"alpha": [0.0] + [delta] * foreground, "gamma": 0.0}),
     ], reduction=reduction,
         shared={"ignore_index": ignore_index, "axis": axis, "weights": weights, "replica_sum": replica_sum})

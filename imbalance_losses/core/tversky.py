@@ -9,7 +9,7 @@ before the mean over classes (Abraham & Khan's form).
 
 from __future__ import annotations
 
-from .common import safe_divide
+from .common import power, safe_divide
 from .dice import self_adjusted_sigmoid, start_softmax_overlap_call
 from .dispatch import loss_function
 from .overlap import check_set_options, sigmoid_overlap_loss, softmax_overlap_loss
@@ -19,9 +19,9 @@ from .validation import check_number
 __all__ = ["focal_tversky_loss", "softmax_focal_tversky_loss", "softmax_tversky_loss", "tversky_loss"]
 
 
-def tversky_ratio(xp, total, q, t, *, alpha, beta, smooth, power):
-    r"""``(1 - TI)^power`` of each set, ``total`` summing a set's elements; ``power`` is a
-    number (``1/gamma`` of focal Tversky) or an array of one per class on the last axis.
+def tversky_ratio(xp, total, q, t, *, alpha, beta, smooth, exponent):
+    r"""``(1 - TI)^exponent`` of each set, ``total`` summing a set's elements; ``exponent`` is
+    a number (``1/gamma`` of focal Tversky) or an array of one per class on the last axis.
 
     ``TP = total(min(q, t))``: the product ``q t`` for 0/1 targets, and for soft
     targets the largest overlap they allow (Wang & Blaschko's semimetric
@@ -42,16 +42,11 @@ def tversky_ratio(xp, total, q, t, *, alpha, beta, smooth, power):
     errors = alpha * false_positive + beta * false_negative
     # A zero denominator (smooth=0, nothing predicted or present) is perfect agreement: 0.
     loss = safe_divide(xp, errors, true_positive + errors + smooth)
-    if isinstance(power, (int, float)) and power == 1:
-        return loss
-    # d/dL L^power is infinite at L = 0 (perfect agreement) for power < 1: the power is
-    # taken where L > 0 only, so a perfect set has loss 0 and gradient 0, not NaN;
-    # elsewhere 0 * L, which keeps a NaN (from a NaN logit) NaN.
-    positive = loss > 0
-    return xp.where(positive, xp.pow(xp.where(positive, loss, 1.0), power), 0 * loss)
+    # A perfect set (loss 0) has gradient 0 for any exponent, a NaN loss stays NaN (power).
+    return power(xp, loss, exponent)
 
 
-def focal_power(gamma):
+def focal_exponent(gamma):
     """Focal Tversky's exponent ``1/gamma`` of a checked ``gamma > 0``."""
     return 1 / check_number("gamma", gamma, low=0, low_open=True)
 
@@ -66,10 +61,10 @@ def _check_options(alpha, beta, smooth, per_sample, per_image, ignore_empty, cla
     return options
 
 
-def _sigmoid_tversky(logits, targets, *, power, alpha, beta, smooth, per_sample, per_image, class_axis,
+def _sigmoid_tversky(logits, targets, *, exponent, alpha, beta, smooth, per_sample, per_image, class_axis,
                      ignore_empty, weights, reduction, replica_sum):
     options = _check_options(alpha, beta, smooth, per_sample, per_image, ignore_empty, class_axis, reduction)
-    options["power"] = power
+    options["exponent"] = exponent
     call, x, y = start_sigmoid_call(logits, targets, weights=weights)
 
     def loss_of_sets(total, x, y):
@@ -80,13 +75,13 @@ def _sigmoid_tversky(logits, targets, *, power, alpha, beta, smooth, per_sample,
                                 replica_sum=replica_sum)
 
 
-def softmax_tversky(logits, labels, *, power, alpha, beta, smooth, per_sample, per_image, ignore_empty,
+def softmax_tversky(logits, labels, *, exponent, alpha, beta, smooth, per_sample, per_image, ignore_empty,
                     ignore_index, axis, weights, reduction, replica_sum):
-    """The softmax Tversky family: ``(1 - TI_c)^power`` per class and set, ``power`` a number
-    or a sequence of one per class (the asymmetric unified focal loss's)."""
+    """The softmax Tversky family: ``(1 - TI_c)^exponent`` per class and set, ``exponent`` a
+    number or a sequence of one per class (the asymmetric unified focal loss's)."""
     options = _check_options(alpha, beta, smooth, per_sample, per_image, ignore_empty, None, reduction)
     call, targets, p = start_softmax_overlap_call(logits, labels, axis=axis, ignore_index=ignore_index, weights=weights)
-    options["power"] = power if isinstance(power, (int, float)) else call.asarray(power)
+    options["exponent"] = exponent if isinstance(exponent, (int, float)) else call.asarray(exponent)
     return softmax_overlap_loss(
         call, p, targets, weights, lambda total, p, t: tversky_ratio(call.xp, total, p, t, **options),
         per_sample=per_sample, per_image=per_image, ignore_empty=ignore_empty, reduction=reduction,
@@ -147,7 +142,7 @@ def tversky_loss(
     convolutional deep networks <https://arxiv.org/abs/1706.05721>`_, MLMI 2017.
     Wang & Blaschko, `Dice Semimetric Losses <https://arxiv.org/abs/2303.16296>`_, MICCAI 2023.
     """
-    return _sigmoid_tversky(logits, targets, power=1.0, alpha=alpha, beta=beta, smooth=smooth, per_sample=per_sample,
+    return _sigmoid_tversky(logits, targets, exponent=1.0, alpha=alpha, beta=beta, smooth=smooth, per_sample=per_sample,
                             per_image=per_image, class_axis=class_axis, ignore_empty=ignore_empty, weights=weights,
                             reduction=reduction, replica_sum=replica_sum)
 
@@ -195,7 +190,7 @@ def softmax_tversky_loss(
     Salehi et al., `Tversky loss function for image segmentation using 3D fully
     convolutional deep networks <https://arxiv.org/abs/1706.05721>`_, MLMI 2017.
     """
-    return softmax_tversky(logits, labels, power=1.0, alpha=alpha, beta=beta, smooth=smooth, per_sample=per_sample,
+    return softmax_tversky(logits, labels, exponent=1.0, alpha=alpha, beta=beta, smooth=smooth, per_sample=per_sample,
                             per_image=per_image, ignore_empty=ignore_empty, ignore_index=ignore_index, axis=axis,
                             weights=weights, reduction=reduction, replica_sum=replica_sum)
 
@@ -247,7 +242,7 @@ def focal_tversky_loss(
     Abraham & Khan, `A Novel Focal Tversky loss function with improved Attention
     U-Net for lesion segmentation <https://arxiv.org/abs/1810.07842>`_, ISBI 2019.
     """
-    return _sigmoid_tversky(logits, targets, power=focal_power(gamma), alpha=alpha, beta=beta, smooth=smooth,
+    return _sigmoid_tversky(logits, targets, exponent=focal_exponent(gamma), alpha=alpha, beta=beta, smooth=smooth,
                             per_sample=per_sample, per_image=per_image, class_axis=class_axis,
                             ignore_empty=ignore_empty, weights=weights, reduction=reduction, replica_sum=replica_sum)
 
@@ -294,7 +289,7 @@ def softmax_focal_tversky_loss(
     Abraham & Khan, `A Novel Focal Tversky loss function with improved Attention
     U-Net for lesion segmentation <https://arxiv.org/abs/1810.07842>`_, ISBI 2019.
     """
-    return softmax_tversky(logits, labels, power=focal_power(gamma), alpha=alpha, beta=beta, smooth=smooth,
+    return softmax_tversky(logits, labels, exponent=focal_exponent(gamma), alpha=alpha, beta=beta, smooth=smooth,
                             per_sample=per_sample, per_image=per_image, ignore_empty=ignore_empty,
                             ignore_index=ignore_index, axis=axis, weights=weights, reduction=reduction,
                             replica_sum=replica_sum)
