@@ -29,8 +29,11 @@ class Objective:
 
     The margins are ``(n_samples,)`` for a binary loss, ``(n_samples, n_classes)``
     for a softmax loss (labels ``0 .. n_classes - 1``) and for multi-label losses
-    (0/1 labels of that shape), and the predictions ``(n_samples,)`` for a regression
-    loss (focal-R, Balanced MSE's GAI and BNI: real labels).
+    (0/1 labels of that shape), ``(n_samples, n_bins)`` for the distribution focal loss
+    (real labels in ``[0, n_bins - 1]``, distances in bin units: the booster learns a
+    distribution over the bins whose expectation is the prediction), and the predictions
+    ``(n_samples,)`` for a regression loss (focal-R, Balanced MSE's GAI and BNI: real
+    labels).
     """
 
     def __init__(self, loss, *, hessian="fisher", **options):
@@ -54,8 +57,8 @@ class Objective:
         """Run the loss's own option checks now, on two samples, not at the booster's first
         derivative call (where a typo under ``GridSearchCV`` would become NaN scores)."""
         sizes = [size for size in map(_vector_length, self.options.values()) if size is not None]
-        width = max(sizes, default=2 if self.layout == "classes" else 1)
-        if self.layout == "classes":
+        width = max(sizes, default=2 if self.layout in ("classes", "bins") else 1)
+        if self.layout in ("classes", "bins"):
             margins, labels = np.zeros((2, max(width, 2))), np.array([0, 1])
         elif self.layout == "regression":
             margins, labels = self._as_loss_input(np.zeros(2)), self._as_loss_input(np.zeros(2))
@@ -71,14 +74,18 @@ class Objective:
         return f"{type(self).__name__}({self.loss.__name__}, hessian={self.hessian!r}{options})"
 
     def check_labels(self, labels, num_classes=None):
-        """``labels`` as the loss reads them (int64 classes, float64 binary targets), or the
-        ``ValueError`` a built-in objective raises, naming the labels outside the classes
-        (1-based classes would otherwise train a model of NaN predictions)."""
+        """``labels`` as the loss reads them (int64 classes, float64 binary targets and
+        distances), or the ``ValueError`` a built-in objective raises, naming the labels
+        outside the classes or bins (1-based classes would otherwise train a model of NaN
+        predictions). ``num_classes``: the number of classes, or of bins."""
         labels = np.asarray(labels)
+        hint = (" (encode other class values with sklearn.preprocessing.LabelEncoder, or use the estimators, "
+                "which do)")
         if self.layout == "regression":
             values = labels.astype(np.float64)
             bad = ~np.isfinite(values)
             expected = "finite real targets"
+            hint = ""
             converted = values
         elif self.layout == "classes":
             values = labels.astype(np.float64)
@@ -87,6 +94,13 @@ class Objective:
                 bad |= values >= num_classes
             expected = "class indices 0 .. n_classes - 1" + ("" if num_classes is None else f" = {num_classes - 1}")
             converted = values.astype(np.int64) if not bad.any() else None
+        elif self.layout == "bins":
+            values = labels.astype(np.float64)
+            bad = ~((values >= 0) & (values <= (np.inf if num_classes is None else num_classes - 1)))
+            expected = "distances in bin units, in [0, n_bins - 1]" + ("" if num_classes is None else
+                                                                       f" = [0, {num_classes - 1}]")
+            hint = " (a distance divided by the bin width; the booster needs n_bins margins: num_class)"
+            converted = values
         else:
             values = labels.astype(np.float64)
             bad = ~((values >= 0) & (values <= 1))
@@ -94,8 +108,7 @@ class Objective:
             converted = values
         if bad.any():
             wrong = np.unique(labels[bad])
-            msg = (f"Invalid labels for `{self.loss.__name__}`. Expected {expected} (encode other class values "
-                   f"with sklearn.preprocessing.LabelEncoder, or use the estimators, which do). "
+            msg = (f"Invalid labels for `{self.loss.__name__}`. Expected {expected}{hint}. "
                    f"Received: labels {wrong[:5].tolist()}{' ...' if wrong.size > 5 else ''}")
             raise ValueError(msg)
         return converted
@@ -103,11 +116,12 @@ class Objective:
     def _arrays(self, margins, labels, weights):
         """Margins, targets and per-sample weights as the core loss takes them."""
         margins = np.asarray(margins, dtype=np.float64)
-        if self.layout == "classes":
+        if self.layout in ("classes", "bins"):
             if margins.ndim != 2:
+                unit = "class" if self.layout == "classes" else "bin"
                 msg = (f"Invalid margins for `{self.loss.__name__}`: a softmax objective needs one margin per "
-                       f"class, shape (n_samples, n_classes); set the booster's number of classes "
-                       f"(num_class / classes_count). Received: shape {margins.shape}")
+                       f"{unit}, shape (n_samples, n_{unit}s); set the booster's number of {unit}s as its "
+                       f"number of classes (num_class / classes_count). Received: shape {margins.shape}")
                 raise ValueError(msg)
             targets = self.check_labels(labels, margins.shape[1]).reshape(margins.shape[0])
         elif self.layout == "regression":
@@ -144,11 +158,13 @@ class Objective:
     def probabilities(self, margins):
         """Class (or positive) probabilities from raw margins: the softmax of each row for a
         softmax loss, else the sigmoid of each margin (for ZLPR a score whose 0.5 is its
-        decision threshold, the margin 0)."""
+        decision threshold, the margin 0). For the distribution focal loss each row's
+        distribution over the bins: ``probabilities(margins) @ np.arange(n_bins)`` is the
+        predicted distance."""
         margins = np.asarray(margins, dtype=np.float64)
         if self.loss is ldam_loss:  # LDAM's logits are the scaled margins
             margins = margins * self.options.get("scale", inspect.signature(ldam_loss).parameters["scale"].default)
-        if self.layout == "classes":
+        if self.layout in ("classes", "bins"):
             shifted = np.exp(margins - margins.max(axis=-1, keepdims=True))
             return shifted / shifted.sum(axis=-1, keepdims=True)
         return 0.5 * (1 + np.tanh(0.5 * margins))  # the sigmoid, without overflow
@@ -163,11 +179,15 @@ class Objective:
         for focal, LDAM or a weighted loss whatever minimises it. Found by Newton's
         method on the weighted mean loss (with its own derivatives), from cross-entropy's
         closed form: one row per class for the softmax losses, so it costs microseconds.
+        For the distribution focal loss (a cross-entropy with two-hot targets) the closed
+        form: the log of each bin's share of the labels' two-hot weight.
         A class absent from ``labels`` (or an output never positive) starts at
         ``log(1e-15)`` (LightGBM's floor, -34.5), never at -inf or -708.
 
-        Returns an array of shape ``(n_classes,)`` for a softmax loss, ``(n_outputs,)``
-        otherwise (``(1,)`` for a binary loss on labels of shape ``(n_samples,)``).
+        Returns an array of shape ``(n_classes,)`` for a softmax loss (``(n_bins,)`` for the
+        distribution focal loss: ``num_classes`` is the number of bins, by default the
+        labels' largest distance rounded up, plus one), ``(n_outputs,)`` otherwise
+        (``(1,)`` for a binary loss on labels of shape ``(n_samples,)``).
         """
         if _is_dask(labels):
             return self._start_from_dask(labels, sample_weight, num_classes)
@@ -182,6 +202,10 @@ class Objective:
             labels = self.check_labels(labels, num_classes).reshape(-1)
             size = int(labels.max()) + 1 if num_classes is None else num_classes
             return self._start_from_label_weights(np.arange(size), np.bincount(labels, weights=w, minlength=size))
+        if self.layout == "bins":
+            distances = self.check_labels(labels, num_classes).reshape(-1)
+            size = _bin_count(distances.max(), num_classes)
+            return _log_frequencies(_two_hot_weights(np.bincount, distances, w, size))
         targets = self.check_labels(labels)
         if labels.ndim == 1:
             # At a constant margin the loss depends on the label alone: one row per value.
@@ -205,18 +229,24 @@ class Objective:
 
     def _start_from_dask(self, labels, sample_weight, num_classes):
         """:meth:`start` of labels in a Dask array: every partition's label weights (one
-        pass, as the histogram of the labels), then the same start as in one process."""
+        pass, as the histogram of the labels, or of their two-hot weights for bins), then
+        the same start as in one process."""
         import dask
         import dask.array as da
 
         labels = labels.reshape(-1)
         w = da.ones(labels.shape, chunks=labels.chunks) if sample_weight is None else da.asarray(sample_weight)
         low, high, fractional = dask.compute(labels.min(), labels.max(), (labels % 1 != 0).any())
-        if low < 0 or fractional or (self.layout != "classes" and high > 1) or (
-                num_classes is not None and high >= num_classes):
-            raise ValueError(f"Invalid labels for `{self.loss.__name__}` in a Dask array. Expected hard labels "
-                             f"(0/1, or class indices 0 .. n_classes - 1). Received: labels in [{low}, {high}]"
-                             f"{', fractional' if fractional else ''}")
+        bins = self.layout == "bins"
+        if low < 0 or (fractional and not bins) or (self.layout == "binary" and high > 1) or (
+                num_classes is not None and high > num_classes - 1):
+            expected = ("distances in bin units, in [0, n_bins - 1]" if bins else
+                        "hard labels (0/1, or class indices 0 .. n_classes - 1)")
+            raise ValueError(f"Invalid labels for `{self.loss.__name__}` in a Dask array. Expected {expected}. "
+                             f"Received: labels in [{low}, {high}]{', fractional' if fractional else ''}")
+        if bins:
+            size = _bin_count(high, num_classes)
+            return _log_frequencies(_two_hot_weights(da.bincount, labels, w, size).compute())
         size = int(high) + 1 if num_classes is None else num_classes
         weights = da.bincount(labels.astype(np.int64), weights=w, minlength=size).compute()
         return self._start_from_label_weights(np.arange(weights.size), weights)
@@ -437,6 +467,23 @@ def _log_odds(rate):
     return np.log(rate) - np.log1p(-rate)
 
 
+def _bin_count(largest_distance, num_bins):
+    """``num_bins``, or the fewest bins that hold the largest distance (at least two)."""
+    return max(2, math.ceil(float(largest_distance)) + 1) if num_bins is None else num_bins
+
+
+def _two_hot_weights(bincount, distances, weights, num_bins):
+    """Each bin's total weight in the distances' two-hot targets (``weights * (l + 1 - t)`` at
+    ``l = floor(t)``, ``weights * (t - l)`` at ``l + 1``, the last bin's distance the right
+    end of the last pair, as in the core's two-hot), with NumPy's or Dask's ``bincount``:
+    the sufficient statistics of the distribution focal loss's constant start."""
+    left = np.minimum(np.floor(distances), num_bins - 2)
+    right_share = distances - left
+    left = left.astype(np.int64)
+    return (bincount(left, weights=weights * (1 - right_share), minlength=num_bins)
+            + bincount(left + 1, weights=weights * right_share, minlength=num_bins))
+
+
 def _log_frequencies(class_weight):
     """Cross-entropy's start: the log of each class's share of the weight (floored)."""
     total = max(float(np.sum(class_weight)), np.finfo(np.float64).tiny)
@@ -501,6 +548,10 @@ class BoostingClassifier:
         if loss is None:
             loss = sigmoid_cross_entropy if classes.size == 2 else softmax_cross_entropy
         objective = self._make_objective(loss, **(self.loss_options or {}))
+        if objective.layout == "bins":
+            raise ValueError(f"Invalid `loss` for a classifier: {loss.__name__} learns a distribution over "
+                             f"the bins of a real target. Use its objective (objective({loss.__name__})) with "
+                             f"the library's own training API.")
         if objective.layout == "multilabel" or (objective.layout == "binary" and classes.size > 2):
             msg = (f"Invalid `loss` for {classes.size} classes: {loss.__name__} has one sigmoid per output; a "
                    f"classifier of {classes.size} classes needs a softmax loss (softmax_cross_entropy, "

@@ -35,6 +35,14 @@ class CatBoostObjective(Objective):
 
     def __init__(self, loss, *, hessian="fisher", **options):
         super().__init__(loss, hessian=hessian, **options)
+        if self.layout == "bins":
+            # CatBoost 1.2 converts a multi-class objective's targets to class indices
+            # (a real distance raises), and its multi-target custom objectives take no
+            # baseline, so the model could not start from the loss's minimiser.
+            msg = (f"Invalid value for argument `loss` in CatBoost: {loss.__name__} needs real distances as the "
+                   f"targets of a multi-class objective, which CatBoost refuses (it reads them as class "
+                   f"indices). Use imbalance_losses.xgboost.objective or imbalance_losses.lightgbm.objective.")
+            raise ValueError(msg)
         self.metric = CatBoostMetric(self)
         self._rows = {}  # number of classes -> RowDerivatives (or None: no kernel)
 

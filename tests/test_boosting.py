@@ -51,6 +51,7 @@ CLASS_CASES = [
     (il.soft_truncated_softmax_loss, {"k": 2.0, "label_smoothing": 0.1}),
 ]
 MULTILABEL_CASES = [(il.multilabel_categorical_crossentropy, {})]
+BINS_CASES = [(il.distribution_focal_loss, {})]
 GMM = (np.array([0.5, 0.3, 0.2]), np.array([-2.0, 0.5, 3.0]), np.array([[[0.5]], [[1.0]], [[0.2]]]))
 REGRESSION_CASES = [
     (il.focal_regression_loss, {}),
@@ -59,11 +60,11 @@ REGRESSION_CASES = [
     (il.balanced_mse_loss, {"method": "bni", "bin_edges": np.linspace(-6, 6, 9),
                             "bin_counts": [0.0, 2.0, 9.0, 30.0, 12.0, 4.0, 1.0, 0.0], "noise_variance": 0.8}),
 ]
-CASES = BINARY_CASES + CLASS_CASES + MULTILABEL_CASES + REGRESSION_CASES
+CASES = BINARY_CASES + CLASS_CASES + MULTILABEL_CASES + BINS_CASES + REGRESSION_CASES
 # Losses whose Hessian is never negative (the three `hessian` options agree).
 CONVEX = {il.sigmoid_cross_entropy, il.hard_truncated_loss, il.softmax_cross_entropy, il.logit_adjusted_cross_entropy,
           il.balanced_softmax_cross_entropy, il.vector_scaling_loss, il.ldam_loss, il.multilabel_categorical_crossentropy,
-          il.balanced_mse_loss}
+          il.balanced_mse_loss, il.distribution_focal_loss}
 
 
 def _case_id(case):
@@ -78,6 +79,9 @@ def _inputs(loss, rng, *, soft):
         shape = (6, 1) if loss is il.balanced_mse_loss else (6, 4)
         predictions = rng.normal(size=shape) * 2
         return predictions, rng.normal(size=shape) * 2, weights if loss is il.balanced_mse_loss else weights[:, None]
+    if layout == "bins":  # distances in bin units: both ends, a whole bin and fractions
+        distances = np.concatenate([[0.0, 4.0, 2.0], rng.uniform(0, 4, 3)])
+        return rng.normal(size=(6, 5)) * 3, distances, weights
     if layout == "classes":
         logits = rng.normal(size=(6, 4)) * 3
         targets = rng.dirichlet(np.ones(4), 6) if soft else rng.integers(0, 4, 6)
@@ -93,7 +97,9 @@ def test_every_per_sample_loss_has_a_case():
 
 # DB reads soft targets its own way (the oracle's p_t = exp(-BCE), the reference's; ours
 # is the focal term's, documented in its docstring): compared on hard targets only.
-HARD_ONLY = {il.distribution_balanced_loss, il.focal_regression_loss, il.balanced_mse_loss}  # (regression: no soft)
+# Regression and DFL targets are real distances: no soft form.
+HARD_ONLY = {il.distribution_balanced_loss, il.focal_regression_loss, il.balanced_mse_loss,
+             il.distribution_focal_loss}
 TARGET_CASES = [(case, soft) for case in CASES for soft in (False, True) if not (soft and case[0] in HARD_ONLY)]
 
 
@@ -171,6 +177,22 @@ def test_fisher_is_cross_entropy_times_the_effective_weight(rng):
     np.testing.assert_allclose(h, weight[:, None] * p * (1 - p), rtol=1e-9)
 
 
+def test_distribution_focal_derivatives_are_the_two_hot_residual(rng):
+    """DFL is cross-entropy with the two-hot target q (mass l + 1 - t at l = floor(t), t - l
+    at l + 1; the last bin's distance all on the last bin): gradient p - q, Hessian p (1 - p)."""
+    logits = rng.normal(size=(5, 6)) * 3
+    t = np.array([0.0, 5.0, 2.0, 2.5, 4.2])
+    left = np.minimum(np.floor(t), 4).astype(int)
+    q = np.zeros((5, 6))
+    q[np.arange(5), left] = left + 1 - t
+    q[np.arange(5), left + 1] = t - left
+    p = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    for hessian in ("exact", "fisher"):
+        g, h = loss_derivatives(il.distribution_focal_loss, logits, t, hessian=hessian)
+        np.testing.assert_allclose(g, p - q, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(h, p * (1 - p), rtol=1e-12)
+
+
 def test_weights_apply_once_and_linearly(rng):
     logits, labels = rng.normal(size=(8, 3)), rng.integers(0, 3, 8)
     weights = rng.random(8) * 3
@@ -189,10 +211,11 @@ def test_saturated_inputs_stay_finite():
                     g, h = loss_derivatives(loss, x, y, hessian=hessian, **options)
                     assert g.dtype == dtype and np.all(np.isfinite(g)) and np.all(np.isfinite(h)), loss.__name__
         logits = np.array([[0.0, 1e4, -1e4, 1.0], [50.0, 0.0, 0.0, -50.0], [0.0, 0.0, 0.0, 0.0]], dtype=dtype)
-        for loss, options in CLASS_CASES:
-            for hessian in ("exact", "fisher"):
-                g, h = loss_derivatives(loss, logits, np.array([0, 0, 2]), hessian=hessian, **options)
-                assert np.all(np.isfinite(g)) and np.all(np.isfinite(h)), loss.__name__
+        for cases, targets in ((CLASS_CASES, np.array([0, 0, 2])), (BINS_CASES, np.array([0.0, 3.0, 1.5]))):
+            for loss, options in cases:
+                for hessian in ("exact", "fisher"):
+                    g, h = loss_derivatives(loss, logits, targets, hessian=hessian, **options)
+                    assert np.all(np.isfinite(g)) and np.all(np.isfinite(h)), loss.__name__
 
 
 def test_frameworks_agree(autodiff_framework, rng):

@@ -39,7 +39,8 @@ def test_start_from_every_partition_equals_one_process(client, data):
     dy, dw = da.from_array(y, chunks=CHUNK), da.from_array(w, chunks=CHUNK)
     for objective, labels in ((ilx.objective(il.softmax_focal_loss, gamma=2.0), y),
                               (ilx.objective(il.logit_adjusted_cross_entropy, prior=[5.0, 3.0, 1.0]), y),
-                              (ilx.objective(il.sigmoid_focal_loss, alpha=0.75), (y == 2).astype(int))):
+                              (ilx.objective(il.sigmoid_focal_loss, alpha=0.75), (y == 2).astype(int)),
+                              (ilx.objective(il.distribution_focal_loss), np.clip(2.0 + X[:, 0], 0.0, 5.0))):
         distributed_labels = da.from_array(labels, chunks=CHUNK)
         # Newton stops where the loss stops decreasing in float64: margins agree to ~1e-8.
         np.testing.assert_allclose(objective.start(distributed_labels, dw), objective.start(labels, w), rtol=1e-7)

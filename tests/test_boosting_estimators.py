@@ -113,6 +113,32 @@ def test_start_closed_forms_and_absent_classes():
     assert values[1] <= min(values[0], values[2])
 
 
+def test_distribution_focal_start_is_the_two_hot_mean():
+    """DFL at a constant margin is cross-entropy against the weighted mean two-hot target:
+    its start is that mean's log (a bin without mass at the floor), with no total gradient."""
+    t = np.array([0.0, 0.25, 1.5, 3.0, 2.75])
+    w = np.array([1.0, 2.0, 1.0, 0.5, 2.0])
+    two_hot = np.array([[1.0, 0.0, 0.0, 0.0], [0.75, 0.25, 0.0, 0.0], [0.0, 0.5, 0.5, 0.0],
+                        [0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.25, 0.75]])
+    objective = ilx.objective(il.distribution_focal_loss)
+    start = objective.start(t, w)  # 4 bins: the largest distance, 3, is the last bin
+    np.testing.assert_allclose(np.exp(start), w @ two_hot / w.sum(), rtol=1e-14)
+    gradient, _ = il.loss_derivatives(il.distribution_focal_loss, np.tile(start, (5, 1)), t, weights=w)
+    np.testing.assert_allclose(gradient.sum(axis=0), 0.0, atol=1e-14)
+    wider = objective.start(t, w, num_classes=6)
+    np.testing.assert_allclose(wider[:4], start, rtol=1e-14)
+    np.testing.assert_allclose(wider[4:], FLOOR)
+    assert objective.initial_margins(t, w, num_classes=6).shape == (5, 6)
+    np.testing.assert_allclose(objective.probabilities(np.tile(start, (2, 1))) @ np.arange(4), w @ t / w.sum())
+    outside = r"distances in bin units, in \[0, n_bins - 1\] = \[0, 3\] .*Received: labels \[3.5\]"
+    with pytest.raises(ValueError, match=outside):
+        objective.derivatives(np.zeros((2, 4)), np.array([1.0, 3.5]))
+    with pytest.raises(ValueError, match="one margin per bin"):
+        objective.derivatives(np.zeros(2), np.array([1.0, 0.5]))
+    with pytest.raises(ValueError, match="distribution over the bins"):
+        ilx.XGBClassifier(loss=il.distribution_focal_loss).fit(np.zeros((4, 1)), [0, 1, 2, 3])
+
+
 def test_objectives_check_options_and_labels_when_built():
     with pytest.raises(TypeError, match="gama"):
         ilx.objective(il.sigmoid_focal_loss, gama=2.0)

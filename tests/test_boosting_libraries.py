@@ -41,7 +41,7 @@ def multiclass():
     return X, y, np.random.default_rng(1).random(len(y)) + 0.5
 
 
-def _scaled_hessian(base, factor):
+def _scaled_hessian(base, factor, loss=il.softmax_cross_entropy):
     """A test-only objective: ours with the library's Hessian convention applied."""
 
     class Scaled(base):
@@ -49,7 +49,7 @@ def _scaled_hessian(base, factor):
             gradient, hessian = super().derivatives(*args)
             return gradient, factor * hessian
 
-    return Scaled(il.softmax_cross_entropy)
+    return Scaled(loss)
 
 
 # --- XGBoost ---------------------------------------------------------------------------
@@ -254,6 +254,87 @@ def test_balanced_mse_objectives_train_both_libraries(skewed_regression, method)
                                                           **options))
     lgb_model.fit(X, y, init_score=np.full(len(y), start))
     assert objective.value(lgb_model.predict(X) + start, y) < objective.value(np.full(len(y), start), y)
+
+
+BINS = 8
+
+
+@pytest.fixture(scope="module")
+def distances():
+    """A box side's distance in bin units, 0 .. 7 (a right-skewed real target), as the
+    distribution focal loss's targets."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(600, 6))
+    t = np.clip(2.0 + 1.2 * X[:, 0] + 0.6 * X[:, 1] ** 2 + 0.3 * rng.normal(size=600), 0, BINS - 1)
+    return X, t, rng.random(600) + 0.5
+
+
+def test_distribution_focal_objectives_match_softmax_on_whole_bins(distances):
+    """On whole-bin distances the two-hot target is one-hot: the DFL objective is softmax
+    cross-entropy and grows XGBoost's multi:softprob and LightGBM's multiclass trees (their
+    Hessian conventions applied), weighted, from the same start."""
+    X, t, w = distances
+    bins = np.round(t)
+    data = xgb.DMatrix(X, bins, weight=w)
+    params = {**XGB, "num_class": BINS, "base_score": 0.0}
+    builtin = xgb.train({**params, "objective": "multi:softprob"}, data, ROUNDS)
+    objective = _scaled_hessian(ilx.XGBoostObjective, 2.0, il.distribution_focal_loss)
+    ours = xgb.train({**params, "disable_default_eval_metric": True}, data, ROUNDS, obj=objective)
+    np.testing.assert_allclose(ours.predict(data, output_margin=True), builtin.predict(data, output_margin=True),
+                               atol=1e-5)
+    objective = _scaled_hessian(ill.LightGBMObjective, BINS / (BINS - 1), il.distribution_focal_loss)
+    start = objective.start(bins, w, num_classes=BINS)
+    lgb_builtin = lgb.train({**LGB, "objective": "multiclass", "num_class": BINS}, lgb.Dataset(X, bins, weight=w),
+                            ROUNDS)
+    train = lgb.Dataset(X, bins, weight=w, init_score=objective.initial_margins(bins, w, num_classes=BINS))
+    lgb_ours = lgb.train({**LGB, "objective": objective, "num_class": BINS}, train, ROUNDS)
+    np.testing.assert_allclose(lgb_ours.predict(X) + start, lgb_builtin.predict(X, raw_score=True), atol=1e-6)
+
+
+@pytest.mark.parametrize("library", ["xgboost", "lightgbm"])
+def test_distribution_focal_objectives_learn_the_distance(distances, library):
+    """On real distances each library trains a distribution over the bins from the
+    objective's start: the loss falls, its metric reports the loss of the model's margins,
+    and the distribution's expectation predicts held-out distances far better than the
+    start's (the weighted mean distance)."""
+    X, t, w = distances
+    train, valid = slice(0, 450), slice(450, None)
+    objective = {"xgboost": ilx, "lightgbm": ill}[library].objective(il.distribution_focal_loss)
+    start = objective.initial_margins(t[train], w[train], num_classes=BINS)
+    rounds, history = 40, {}
+    if library == "xgboost":
+        data = xgb.DMatrix(X[train], t[train], weight=w[train], base_margin=start)
+        model = xgb.train({**XGB, "num_class": BINS, "disable_default_eval_metric": True}, data, rounds,
+                          obj=objective, custom_metric=objective.metric, evals=[(data, "train")],
+                          evals_result=history, verbose_eval=False)
+        curve = history["train"]["distribution_focal_loss"]
+        margins = model.predict(xgb.DMatrix(X, base_margin=np.tile(start[0], (len(X), 1))), output_margin=True)
+    else:
+        data = lgb.Dataset(X[train], t[train], weight=w[train], init_score=start)
+        model = lgb.train({**LGB, "objective": objective, "num_class": BINS, "metric": "None"}, data, rounds,
+                          valid_sets=[data], valid_names=["train"], feval=objective.metric,
+                          callbacks=[lgb.record_evaluation(history)])
+        curve = history["train"]["distribution_focal_loss"]
+        margins = model.predict(X) + start[0]
+    margins = margins.reshape(len(X), BINS)
+    first = objective.value(start, t[train], w[train])
+    assert curve[-1] < 0.7 * first
+    np.testing.assert_allclose(curve[-1], objective.value(margins[train], t[train], w[train]), rtol=1e-5)
+    expected = objective.probabilities(margins) @ np.arange(BINS)
+    constant = objective.probabilities(start[:1]) @ np.arange(BINS)
+    assert np.mean(np.abs(expected[valid] - t[valid])) < 0.5 * np.mean(np.abs(constant - t[valid]))
+
+
+def test_distribution_focal_objective_in_catboost_says_why_not(distances):
+    """CatBoost reads a multi-class objective's targets as class indices (a real distance
+    raises inside it) and takes no baseline with a multi-target objective: the objective
+    refuses at once, naming the libraries that train it."""
+    X, t, _ = distances
+    with pytest.raises(cb.CatBoostError, match="not expected class index"):
+        softmax = ilc.objective(il.softmax_cross_entropy)
+        cb.CatBoost({**CB, "loss_function": softmax, "eval_metric": softmax.metric, "classes_count": BINS}).fit(X, t)
+    with pytest.raises(ValueError, match="imbalance_losses.xgboost.objective or imbalance_losses.lightgbm"):
+        ilc.objective(il.distribution_focal_loss)
 
 
 def test_objective_errors():

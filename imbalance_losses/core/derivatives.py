@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .asymmetric import asymmetric_loss
 from .common import start_call
-from .detection import quality_focal_loss, varifocal_loss
+from .detection import distribution_focal_loss, quality_focal_loss, varifocal_loss
 from .equalization import equalization_loss
 from .dispatch import array_function, is_host_value, resolve_backend
 from .distribution_balanced import _positive_rates, distribution_balanced_loss
@@ -38,9 +38,11 @@ __all__ = ["loss_derivatives", "prior_margin", "targets_layout"]
 # Each per-sample loss with the layout of its targets: "binary" (0/1 or soft targets of
 # the margins' shape, one decision per element), "classes" (class labels, the class axis
 # last: a softmax over each row), "multilabel" (0/1 targets of the margins' shape, one
-# term per row) or "regression" (real targets of the margins' shape; Balanced MSE with
-# GAI or BNI only, as BMC compares samples). A new per-sample loss is one row here and a
-# curvature beside its term.
+# term per row), "bins" (a real target in [0, n_bins - 1] per row of bin margins, the
+# distribution focal loss: a softmax cross-entropy with its two-hot target) or
+# "regression" (real targets of the margins' shape; Balanced MSE with GAI or BNI only,
+# as BMC compares samples). A new per-sample loss is one row here and a curvature
+# beside its term.
 PER_SAMPLE_LOSSES = {
     sigmoid_cross_entropy: "binary",
     sigmoid_focal_loss: "binary",
@@ -62,14 +64,15 @@ PER_SAMPLE_LOSSES = {
     ldam_loss: "classes",
     soft_truncated_softmax_loss: "classes",
     multilabel_categorical_crossentropy: "multilabel",
+    distribution_focal_loss: "bins",
     focal_regression_loss: "regression",
     balanced_mse_loss: "regression",
 }
 
 
 def targets_layout(loss) -> str:
-    """``"binary"``, ``"classes"``, ``"multilabel"`` or ``"regression"``: how a per-sample loss
-    reads its targets."""
+    """``"binary"``, ``"classes"``, ``"multilabel"``, ``"bins"`` or ``"regression"``: how a
+    per-sample loss reads its targets."""
     layout = PER_SAMPLE_LOSSES.get(loss)
     if layout is None:
         names = ", ".join(sorted(f.__name__ for f in PER_SAMPLE_LOSSES))
@@ -106,8 +109,9 @@ def loss_derivatives(loss, logits, targets, *, hessian="fisher", **options):
         ``softmax_cross_entropy``, ``softmax_focal_loss``, ``poly1_cross_entropy``,
         ``logit_adjusted_cross_entropy``, ``balanced_softmax_cross_entropy``,
         ``vector_scaling_loss``, ``ldam_loss``, ``soft_truncated_softmax_loss`` (class
-        labels) or
-        ``multilabel_categorical_crossentropy`` (ZLPR), ``focal_regression_loss`` or
+        labels), ``multilabel_categorical_crossentropy`` (ZLPR),
+        ``distribution_focal_loss`` (a distance in bin units per row of bin margins),
+        ``focal_regression_loss`` or
         ``balanced_mse_loss`` with ``method="gai"`` or ``"bni"`` (real targets).
     logits : array
         The margins, as the loss takes them.
@@ -125,7 +129,7 @@ def loss_derivatives(loss, logits, targets, *, hessian="fisher", **options):
         gradient to cross-entropy's — positive everywhere, so each sample's Newton
         step is cross-entropy's and the loss acts as the sample weight it
         effectively is. For losses whose Hessian is never negative (cross-entropy,
-        logit adjustment, LDAM, ZLPR, hard truncation) the three are the same.
+        logit adjustment, LDAM, ZLPR, hard truncation, DFL) the three are the same.
     **options
         The loss's options (``alpha``, ``gamma``, ``weights``, ``counts``, ...);
         not ``reduction`` or ``replica_sum``.
