@@ -24,6 +24,10 @@ from .core.terms import HESSIANS, PreparedTerm
 from .core.validation import check_choice
 
 
+# The layouts whose margins are one softmax row per sample: a margin per class, or per bin.
+_SOFTMAX_ROWS = ("classes", "bins")
+
+
 class Objective:
     """A per-sample loss as a gradient-boosting objective (see the library modules).
 
@@ -57,8 +61,8 @@ class Objective:
         """Run the loss's own option checks now, on two samples, not at the booster's first
         derivative call (where a typo under ``GridSearchCV`` would become NaN scores)."""
         sizes = [size for size in map(_vector_length, self.options.values()) if size is not None]
-        width = max(sizes, default=2 if self.layout in ("classes", "bins") else 1)
-        if self.layout in ("classes", "bins"):
+        width = max(sizes, default=2 if self.layout in _SOFTMAX_ROWS else 1)
+        if self.layout in _SOFTMAX_ROWS:
             margins, labels = np.zeros((2, max(width, 2))), np.array([0, 1])
         elif self.layout == "regression":
             margins, labels = self._as_loss_input(np.zeros(2)), self._as_loss_input(np.zeros(2))
@@ -116,7 +120,7 @@ class Objective:
     def _arrays(self, margins, labels, weights):
         """Margins, targets and per-sample weights as the core loss takes them."""
         margins = np.asarray(margins, dtype=np.float64)
-        if self.layout in ("classes", "bins"):
+        if self.layout in _SOFTMAX_ROWS:
             if margins.ndim != 2:
                 unit = "class" if self.layout == "classes" else "bin"
                 msg = (f"Invalid margins for `{self.loss.__name__}`: a softmax objective needs one margin per "
@@ -164,7 +168,7 @@ class Objective:
         margins = np.asarray(margins, dtype=np.float64)
         if self.loss is ldam_loss:  # LDAM's logits are the scaled margins
             margins = margins * self.options.get("scale", inspect.signature(ldam_loss).parameters["scale"].default)
-        if self.layout in ("classes", "bins"):
+        if self.layout in _SOFTMAX_ROWS:
             shifted = np.exp(margins - margins.max(axis=-1, keepdims=True))
             return shifted / shifted.sum(axis=-1, keepdims=True)
         return 0.5 * (1 + np.tanh(0.5 * margins))  # the sigmoid, without overflow
@@ -476,7 +480,9 @@ def _two_hot_weights(bincount, distances, weights, num_bins):
     """Each bin's total weight in the distances' two-hot targets (``weights * (l + 1 - t)`` at
     ``l = floor(t)``, ``weights * (t - l)`` at ``l + 1``, the last bin's distance the right
     end of the last pair, as in the core's two-hot), with NumPy's or Dask's ``bincount``:
-    the sufficient statistics of the distribution focal loss's constant start."""
+    the sufficient statistics of the distribution focal loss's constant start, in O(n)
+    memory (the core's two-hot would build the (n, n_bins) rows; the tests hold the two
+    equal)."""
     left = np.minimum(np.floor(distances), num_bins - 2)
     right_share = distances - left
     left = left.astype(np.int64)

@@ -65,16 +65,21 @@ def _variable_derivatives(s, y, a, b, alpha, p, margin):
     return -2 * pos * (s - a), -2 * neg * (s - b), 2 * (prior * margin + (neg - pos) * s) - 2 * prior * alpha
 
 
-def _variable(call, name, value, classes):
-    """``a``, ``b`` or ``alpha``: a number, or an array of shape () or (C,) (one per class on the
-    last axis); returned as a compute-dtype array and whether it is a framework array (trained)."""
-    xp = call.xp
-    trained = not is_host_value(value)
+def _number_or_per_class(call, name, value, classes):
+    """``value`` as a compute-dtype array of shape () or (C,) (one per class on the last axis)."""
     v = call.asarray(value)
     if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != classes):
         raise invalid_argument(name, f"a number or an array of shape () or ({classes},)", f"shape {tuple(v.shape)}")
+    return v
+
+
+def _variable(call, name, value, classes):
+    """``a``, ``b`` or ``alpha``: a number, or an array of shape () or (C,); returned as a
+    compute-dtype array and whether it is a framework array (trained)."""
+    xp = call.xp
+    v = _number_or_per_class(call, name, value, classes)
     check_array_values(xp, name, lambda: xp.isfinite(v), "finite values")
-    return v, trained
+    return v, not is_host_value(value)
 
 
 def _given_positive_rate(call, positive_rate, classes):
@@ -83,10 +88,7 @@ def _given_positive_rate(call, positive_rate, classes):
         return None
     if isinstance(positive_rate, (int, float)):
         return call.asarray(check_number("positive_rate", positive_rate, low=0, high=1))
-    p = call.asarray(positive_rate)
-    if p.ndim > 1 or (p.ndim == 1 and p.shape[0] != classes):
-        raise invalid_argument("positive_rate", f"a number or an array of shape () or ({classes},)",
-                               f"shape {tuple(p.shape)}")
+    p = _number_or_per_class(call, "positive_rate", positive_rate, classes)
     check_array_values(call.xp, "positive_rate", lambda: (p >= 0) & (p <= 1), "values in [0, 1]")
     return call.stop_gradient(p)
 

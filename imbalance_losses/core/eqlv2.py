@@ -12,7 +12,16 @@ they are this process's, and a single process needs nothing else.
 
 from __future__ import annotations
 
-from .common import accumulate, element_weights, last_axis_classes, reduce_loss, returned_state, state_array, sum_over_replicas
+from .common import (
+    accumulate,
+    combine_weights,
+    element_weights,
+    last_axis_classes,
+    reduce_loss,
+    returned_state,
+    state_array,
+    sum_over_replicas,
+)
 from .dispatch import loss_function
 from .sigmoid import alpha_option, binary_cross_entropy, blend, sigmoid, sigmoid_focal, start_sigmoid_call
 from .terms import WeightedTerm
@@ -120,10 +129,7 @@ def eqlv2_loss(logits, targets, *, gamma=12.0, mu=0.8, alpha=4.0, state=None, we
     if class_weight is not None:
         loss = class_weight * loss
     magnitude = xp.abs(sigmoid(xp, call.stop_gradient(x)) - y)
-    collected = magnitude if class_weight is None else magnitude * class_weight
-    if w is not None:
-        collected = collected * w
-    sums = _accumulated(call, sums, collected, y, replica_sum)
+    sums = _accumulated(call, sums, combine_weights(magnitude, class_weight, w), y, replica_sum)
     return reduce_loss(call, loss, w, reduction, replica_sum=replica_sum), returned_state(call, sums, state_dtype)
 
 
@@ -208,9 +214,6 @@ def equalized_focal_loss(logits, targets, *, gamma_b=2.0, scale_factor=8.0, alph
         arrays, static = (y, alpha_array, focusing), {"alpha": alpha, "gamma": None}
     term = WeightedTerm(call, sigmoid_focal, x, arrays, static, factor=factor, weights=w)
     # The magnitude of each element's gradient, from focal's closed-form derivative.
-    collected = xp.abs(sigmoid_focal.derivative(xp, call.stop_gradient(x), *arrays, saved=(), **static))
-    for scale in (factor, w):
-        if scale is not None:
-            collected = collected * scale
-    sums = _accumulated(call, sums, collected, y, replica_sum)
+    magnitude = xp.abs(sigmoid_focal.derivative(xp, call.stop_gradient(x), *arrays, saved=(), **static))
+    sums = _accumulated(call, sums, combine_weights(magnitude, factor, w), y, replica_sum)
     return term.reduce(reduction, replica_sum), returned_state(call, sums, state_dtype)
